@@ -1,0 +1,29 @@
+package io.gtespark.udf.encode;
+
+import java.util.Locale;
+
+/**
+ * What a text that yields no tokens (empty, whitespace only, control characters only) becomes.
+ * The default is a null vector: a vector of nothing would score as a perfect near-duplicate of
+ * every other empty row.
+ */
+public enum EmptyTextMode {
+  /** A null vector, counted as empty. */
+  NULL,
+  /** The model's vector for the bare special tokens, counted as empty. */
+  EMBED;
+
+  /** Parses {@code null} or {@code embed}. */
+  public static EmptyTextMode parse(String value, String setting) {
+    if (value != null) {
+      String v = value.trim().toUpperCase(Locale.ROOT);
+      for (EmptyTextMode m : values()) {
+        if (m.name().equals(v)) {
+          return m;
+        }
+      }
+    }
+    throw new IllegalArgumentException(
+        "Unknown empty-text mode '" + value + "' in " + setting + ": use 'null' or 'embed'.");
+  }
+}

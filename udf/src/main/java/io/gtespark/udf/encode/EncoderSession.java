@@ -1,0 +1,209 @@
+package io.gtespark.udf.encode;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.gtespark.udf.device.ExecutionDevice;
+import io.gtespark.udf.model.ModelException;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+
+/**
+ * One ONNX Runtime session of a BERT-family encoder. Runs a batch of token sequences, padded
+ * only to the batch's longest member, and pools each row against its attention mask.
+ * Thread-safe: ONNX Runtime's {@code run} may be called by many tasks at once.
+ */
+public final class EncoderSession implements AutoCloseable {
+  static final String INPUT_IDS = "input_ids";
+  static final String ATTENTION_MASK = "attention_mask";
+  static final String TOKEN_TYPE_IDS = "token_type_ids";
+
+  private final OrtSession session;
+  private final ExecutionDevice device;
+  private final int threads;
+  private final boolean hasTokenTypes;
+  private final String outputName;
+  private final boolean outputIsPooled;
+  private final int dimension;
+  private final Semaphore runSlots;
+
+  private EncoderSession(OrtSession session, ExecutionDevice device, int threads, int concurrentRuns, Path onnx)
+      throws OrtException {
+    this.session = session;
+    this.device = device;
+    this.threads = threads;
+    Map<String, NodeInfo> inputs = session.getInputInfo();
+    for (String required : List.of(INPUT_IDS, ATTENTION_MASK)) {
+      NodeInfo info = inputs.get(required);
+      if (info == null) {
+        throw new ModelException(
+            "ONNX model " + onnx + " has no input '" + required + "' (its inputs are " + inputs.keySet()
+                + "). gte-spark needs a BERT-style export with input_ids and attention_mask.");
+      }
+      if (!(info.getInfo() instanceof TensorInfo) || ((TensorInfo) info.getInfo()).type != OnnxJavaType.INT64) {
+        throw new ModelException(
+            "ONNX model " + onnx + " input '" + required + "' is " + info.getInfo()
+                + "; gte-spark feeds int64 tensors. Re-export with int64 inputs (the Hugging Face default).");
+      }
+    }
+    for (String name : inputs.keySet()) {
+      if (!name.equals(INPUT_IDS) && !name.equals(ATTENTION_MASK) && !name.equals(TOKEN_TYPE_IDS)) {
+        throw new ModelException(
+            "ONNX model " + onnx + " expects an input '" + name + "' that gte-spark does not feed "
+                + "(it feeds input_ids, attention_mask, token_type_ids).");
+      }
+    }
+    this.hasTokenTypes = inputs.containsKey(TOKEN_TYPE_IDS);
+    Map<String, NodeInfo> outputs = session.getOutputInfo();
+    String chosen = outputs.containsKey("last_hidden_state")
+        ? "last_hidden_state"
+        : outputs.containsKey("token_embeddings") ? "token_embeddings" : outputs.keySet().iterator().next();
+    this.outputName = chosen;
+    if (!(outputs.get(chosen).getInfo() instanceof TensorInfo)) {
+      throw new ModelException("ONNX model " + onnx + " output '" + chosen + "' is not a tensor.");
+    }
+    long[] shape = ((TensorInfo) outputs.get(chosen).getInfo()).getShape();
+    if (shape.length != 3 && shape.length != 2) {
+      throw new ModelException(
+          "ONNX model " + onnx + " output '" + chosen + "' has rank " + shape.length
+              + "; expected [batch, tokens, hidden] token vectors or [batch, hidden] sentence vectors.");
+    }
+    this.outputIsPooled = shape.length == 2;
+    this.dimension = (int) shape[shape.length - 1];
+    if (dimension <= 0) {
+      throw new ModelException(
+          "ONNX model " + onnx + " output '" + chosen + "' has no fixed hidden size (shape "
+              + java.util.Arrays.toString(shape) + "); re-export with a static hidden dimension.");
+    }
+    this.runSlots = concurrentRuns > 0 ? new Semaphore(concurrentRuns, true) : null;
+  }
+
+  /**
+   * Opens a session on {@code device}. {@code threads} is ONNX Runtime's intra-op thread count;
+   * {@code concurrentRuns} bounds simultaneous runs (0 = unbounded), used on GPUs to cap memory.
+   */
+  public static EncoderSession open(Path onnx, ExecutionDevice device, int threads, int concurrentRuns)
+      throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      options.setIntraOpNumThreads(threads);
+      options.setInterOpNumThreads(1);
+      if (threads > 1) {
+        // Spinning threads burn cores that Spark's other task slots need.
+        options.addConfigEntry("session.intra_op.allow_spinning", "0");
+      }
+      if (device.isCuda()) {
+        options.addCUDA(device.cudaDevice());
+      }
+      OrtSession session = env.createSession(onnx.toString(), options);
+      try {
+        return new EncoderSession(session, device, threads, concurrentRuns, onnx);
+      } catch (RuntimeException | OrtException e) {
+        session.close();
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Vectors for {@code sequences} (token ids with special tokens), pooled by {@code pooling}.
+   * Each row is padded to the batch's longest sequence and masked, so a row's vector does not
+   * depend on its batch mates.
+   */
+  public float[][] run(List<long[]> sequences, PoolingStrategy pooling) throws OrtException {
+    int rows = sequences.size();
+    int seqLen = 0;
+    for (long[] s : sequences) {
+      seqLen = Math.max(seqLen, s.length);
+    }
+    long[] ids = new long[rows * seqLen];
+    long[] mask = new long[rows * seqLen];
+    for (int r = 0; r < rows; r++) {
+      long[] s = sequences.get(r);
+      System.arraycopy(s, 0, ids, r * seqLen, s.length);
+      java.util.Arrays.fill(mask, r * seqLen, r * seqLen + s.length, 1L);
+    }
+    long[] shape = {rows, seqLen};
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    acquire();
+    try {
+      inputs.put(INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+      inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
+      if (hasTokenTypes) {
+        inputs.put(TOKEN_TYPE_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(new long[rows * seqLen]), shape));
+      }
+      try (OrtSession.Result result = session.run(inputs, java.util.Set.of(outputName))) {
+        OnnxValue value = result.get(0);
+        FloatBuffer hidden = ((OnnxTensor) value).getFloatBuffer();
+        float[][] out = new float[rows][dimension];
+        for (int r = 0; r < rows; r++) {
+          if (outputIsPooled) {
+            hidden.get(r * dimension, out[r], 0, dimension);
+          } else {
+            pooling.pool(hidden, mask, r, seqLen, dimension, out[r]);
+          }
+        }
+        return out;
+      }
+    } finally {
+      for (OnnxTensor t : inputs.values()) {
+        t.close();
+      }
+      release();
+    }
+  }
+
+  private void acquire() {
+    if (runSlots != null) {
+      runSlots.acquireUninterruptibly();
+    }
+  }
+
+  private void release() {
+    if (runSlots != null) {
+      runSlots.release();
+    }
+  }
+
+  /** Size of the vectors this model produces. */
+  public int dimension() {
+    return dimension;
+  }
+
+  /** True when the graph itself outputs pooled sentence vectors (pooling is then the graph's). */
+  public boolean outputIsPooled() {
+    return outputIsPooled;
+  }
+
+  /** The device this session runs on (after any fallback). */
+  public ExecutionDevice device() {
+    return device;
+  }
+
+  /** ONNX Runtime intra-op threads of this session. */
+  public int threads() {
+    return threads;
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      // Closing at JVM exit; nothing useful to do with the error.
+    }
+  }
+}

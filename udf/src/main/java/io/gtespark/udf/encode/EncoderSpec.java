@@ -1,0 +1,205 @@
+package io.gtespark.udf.encode;
+
+import io.gtespark.udf.device.DeviceRequest;
+import io.gtespark.udf.model.ModelIdentity;
+import io.gtespark.udf.model.ModelLocation;
+import java.io.Serializable;
+
+/**
+ * Everything an executor needs to encode text, resolved and validated on the driver: where the
+ * model files are, the model's identity, and the engine's knobs. Small, immutable and
+ * serialisable: it travels with each task instead of the model.
+ */
+public final class EncoderSpec implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** Default token budget of one CPU batch (rows x padded length). */
+  public static final int DEFAULT_CPU_BATCH_TOKENS = 4096;
+  /** Default token budget of one GPU batch. */
+  public static final int DEFAULT_GPU_BATCH_TOKENS = 32768;
+
+  private final ModelLocation location;
+  private final ModelIdentity identity;
+  private final DeviceRequest device;
+  private final int batchMaxTokens;
+  private final int batchMaxRows;
+  private final int chunkRows;
+  private final int threads;
+  private final int gpuConcurrentRuns;
+  private final LongTextMode longText;
+  private final int maxWindows;
+  private final EmptyTextMode emptyText;
+
+  private EncoderSpec(Builder b) {
+    this.location = b.location;
+    this.identity = b.identity;
+    this.device = b.device;
+    this.batchMaxTokens = b.batchMaxTokens;
+    this.batchMaxRows = b.batchMaxRows;
+    this.chunkRows = b.chunkRows;
+    this.threads = b.threads;
+    this.gpuConcurrentRuns = b.gpuConcurrentRuns;
+    this.longText = b.longText;
+    this.maxWindows = b.maxWindows;
+    this.emptyText = b.emptyText;
+  }
+
+  /** A builder for a validated model; every knob starts at its default. */
+  public static Builder builder(ModelLocation location, ModelIdentity identity) {
+    return new Builder(location, identity);
+  }
+
+  public ModelLocation location() {
+    return location;
+  }
+
+  public ModelIdentity identity() {
+    return identity;
+  }
+
+  public DeviceRequest device() {
+    return device;
+  }
+
+  /** Token budget per batch for a session on a GPU or the CPU (explicit setting wins). */
+  public int batchMaxTokens(boolean cuda) {
+    if (batchMaxTokens > 0) {
+      return batchMaxTokens;
+    }
+    return cuda ? DEFAULT_GPU_BATCH_TOKENS : DEFAULT_CPU_BATCH_TOKENS;
+  }
+
+  public int batchMaxRows() {
+    return batchMaxRows;
+  }
+
+  /** Rows read from a partition before they are tokenised, sorted and batched together. */
+  public int chunkRows() {
+    return chunkRows;
+  }
+
+  /** ONNX Runtime intra-op threads per session. */
+  public int threads() {
+    return threads;
+  }
+
+  public int gpuConcurrentRuns() {
+    return gpuConcurrentRuns;
+  }
+
+  public LongTextMode longText() {
+    return longText;
+  }
+
+  public int maxWindows() {
+    return maxWindows;
+  }
+
+  public EmptyTextMode emptyText() {
+    return emptyText;
+  }
+
+  /** A copy with another device request. */
+  public EncoderSpec withDevice(DeviceRequest newDevice) {
+    return toBuilder().device(newDevice).build();
+  }
+
+  /** A builder holding this spec's values. */
+  public Builder toBuilder() {
+    return new Builder(location, identity)
+        .device(device)
+        .batchMaxTokens(batchMaxTokens)
+        .batchMaxRows(batchMaxRows)
+        .chunkRows(chunkRows)
+        .threads(threads)
+        .gpuConcurrentRuns(gpuConcurrentRuns)
+        .longText(longText)
+        .maxWindows(maxWindows)
+        .emptyText(emptyText);
+  }
+
+  @Override
+  public String toString() {
+    return "EncoderSpec{model=" + identity + ", location=" + location + ", device=" + device
+        + ", batchMaxTokens=" + (batchMaxTokens > 0 ? batchMaxTokens : "auto") + ", batchMaxRows="
+        + batchMaxRows + ", chunkRows=" + chunkRows + ", threads=" + threads + ", longText=" + longText
+        + ", emptyText=" + emptyText + "}";
+  }
+
+  /** Builds an {@link EncoderSpec}; checks each value as it is set. */
+  public static final class Builder {
+    private final ModelLocation location;
+    private final ModelIdentity identity;
+    private DeviceRequest device = DeviceRequest.AUTO;
+    private int batchMaxTokens = 0;
+    private int batchMaxRows = 256;
+    private int chunkRows = 2048;
+    private int threads = 1;
+    private int gpuConcurrentRuns = 2;
+    private LongTextMode longText = LongTextMode.TRUNCATE;
+    private int maxWindows = 32;
+    private EmptyTextMode emptyText = EmptyTextMode.NULL;
+
+    private Builder(ModelLocation location, ModelIdentity identity) {
+      this.location = location;
+      this.identity = identity;
+    }
+
+    public Builder device(DeviceRequest v) {
+      this.device = v;
+      return this;
+    }
+
+    /** Token budget per batch; 0 picks the device's default. */
+    public Builder batchMaxTokens(int v) {
+      this.batchMaxTokens = atLeast(v, 0, "batch max tokens");
+      return this;
+    }
+
+    public Builder batchMaxRows(int v) {
+      this.batchMaxRows = atLeast(v, 1, "batch max rows");
+      return this;
+    }
+
+    public Builder chunkRows(int v) {
+      this.chunkRows = atLeast(v, 1, "chunk rows");
+      return this;
+    }
+
+    public Builder threads(int v) {
+      this.threads = atLeast(v, 1, "intra-op threads");
+      return this;
+    }
+
+    public Builder gpuConcurrentRuns(int v) {
+      this.gpuConcurrentRuns = atLeast(v, 1, "GPU concurrent runs");
+      return this;
+    }
+
+    public Builder longText(LongTextMode v) {
+      this.longText = v;
+      return this;
+    }
+
+    public Builder maxWindows(int v) {
+      this.maxWindows = atLeast(v, 1, "max windows");
+      return this;
+    }
+
+    public Builder emptyText(EmptyTextMode v) {
+      this.emptyText = v;
+      return this;
+    }
+
+    public EncoderSpec build() {
+      return new EncoderSpec(this);
+    }
+
+    private static int atLeast(int v, int min, String what) {
+      if (v < min) {
+        throw new IllegalArgumentException(what + " must be >= " + min + ", got " + v);
+      }
+      return v;
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.gtespark.udf.encode;
+
+import ai.onnxruntime.OrtException;
+import io.gtespark.udf.device.DeviceRequest;
+import io.gtespark.udf.device.ExecutionDevice;
+import io.gtespark.udf.device.GpuPresence;
+import io.gtespark.udf.model.ModelException;
+import io.gtespark.udf.model.ModelFiles;
+import io.gtespark.udf.text.TextTokenizer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The deliberate per-JVM registry of ONNX sessions and tokenizers: one session per (model,
+ * device, threads) and one tokenizer per tokenizer file, created lazily by the first task that
+ * needs it, under a lock so that tasks starting together build it once, shared by every later
+ * task of the executor, and closed when the JVM exits.
+ *
+ * <p>Device set-up is a small state machine: CUDA requested &rarr; try the CUDA provider on the
+ * selected device &rarr; on failure, {@code auto} logs one line with the original error and uses
+ * the CPU session; {@code cuda} fails with that error.
+ */
+public final class SessionRegistry {
+  private static final Logger LOG = LoggerFactory.getLogger(SessionRegistry.class);
+  private static final Object LOCK = new Object();
+  private static final Map<String, EncoderSession> SESSIONS = new ConcurrentHashMap<>();
+  private static final Map<String, TextTokenizer> TOKENIZERS = new ConcurrentHashMap<>();
+  private static final AtomicInteger SESSIONS_CREATED = new AtomicInteger();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(SessionRegistry::closeAll, "gte-spark-session-close"));
+  }
+
+  private SessionRegistry() {}
+
+  /** The shared session for this model on the device the task should use. */
+  public static EncoderSession session(
+      String modelKey, ModelFiles files, DeviceRequest request, ExecutionDevice device, int threads,
+      int gpuConcurrentRuns) {
+    String key = key(modelKey, device, threads);
+    EncoderSession s = SESSIONS.get(key);
+    if (s != null) {
+      return s;
+    }
+    synchronized (LOCK) {
+      s = SESSIONS.get(key);
+      if (s == null) {
+        s = create(modelKey, files, request, device, threads, gpuConcurrentRuns);
+        SESSIONS.put(key, s);
+      }
+      return s;
+    }
+  }
+
+  private static EncoderSession create(
+      String modelKey, ModelFiles files, DeviceRequest request, ExecutionDevice device, int threads,
+      int gpuConcurrentRuns) {
+    if (device.isCuda() && !GpuPresence.nvidiaDriverPresent()) {
+      if (request == DeviceRequest.CUDA) {
+        throw new IllegalStateException(
+            "--device cuda was requested but this node has no NVIDIA driver (no /proc/driver/nvidia/version "
+                + "or /dev/nvidiactl). Run on a GPU node, or use --device auto or cpu.");
+      }
+      LOG.info("gte-spark: no NVIDIA driver on this node; running {} on cpu.", modelKey);
+      return cpuSession(modelKey, files, threads);
+    }
+    if (device.isCuda()) {
+      try {
+        EncoderSession cuda = open(files, device, threads, gpuConcurrentRuns);
+        LOG.info("gte-spark: ONNX session for {} on {} ({} intra-op threads)", modelKey, device, threads);
+        return cuda;
+      } catch (OrtException | UnsatisfiedLinkError | RuntimeException e) {
+        if (e instanceof ModelException || request == DeviceRequest.CUDA) {
+          if (e instanceof ModelException) {
+            throw (ModelException) e;
+          }
+          throw new IllegalStateException(
+              "--device cuda was requested but CUDA device " + device.cudaDevice() + " is not usable: "
+                  + e.getClass().getSimpleName() + ": " + e.getMessage()
+                  + ". Check that the node has an NVIDIA driver, CUDA 12 and cuDNN 9 libraries on "
+                  + "LD_LIBRARY_PATH, or use --device auto to fall back to the CPU.",
+              e);
+        }
+        LOG.warn("gte-spark: CUDA unavailable ({}: {}); running on CPU.", e.getClass().getSimpleName(),
+            firstLine(e.getMessage()));
+        return cpuSession(modelKey, files, threads);
+      }
+    }
+    try {
+      EncoderSession cpu = open(files, ExecutionDevice.CPU, threads, 0);
+      LOG.info("gte-spark: ONNX session for {} on cpu ({} intra-op threads)", modelKey, threads);
+      return cpu;
+    } catch (OrtException e) {
+      throw new ModelException(
+          "Cannot load ONNX model " + files.onnx() + ": " + e.getMessage()
+              + ". The file must be an ONNX export of a BERT-family encoder.",
+          e);
+    }
+  }
+
+  /** The CPU session for a model, shared with CUDA keys that fell back to it. */
+  private static EncoderSession cpuSession(String modelKey, ModelFiles files, int threads) {
+    String cpuKey = key(modelKey, ExecutionDevice.CPU, threads);
+    EncoderSession cpu = SESSIONS.get(cpuKey);
+    if (cpu == null) {
+      cpu = create(modelKey, files, DeviceRequest.CPU, ExecutionDevice.CPU, threads, 0);
+      SESSIONS.put(cpuKey, cpu);
+    }
+    return cpu;
+  }
+
+  private static EncoderSession open(ModelFiles files, ExecutionDevice device, int threads, int gpuRuns)
+      throws OrtException {
+    EncoderSession s = EncoderSession.open(files.onnx(), device, threads, device.isCuda() ? gpuRuns : 0);
+    SESSIONS_CREATED.incrementAndGet();
+    return s;
+  }
+
+  /** The shared tokenizer for a tokenizer file. */
+  public static TextTokenizer tokenizer(ModelFiles files) {
+    String key = files.tokenizer().toAbsolutePath().toString();
+    TextTokenizer t = TOKENIZERS.get(key);
+    if (t != null) {
+      return t;
+    }
+    synchronized (LOCK) {
+      return TOKENIZERS.computeIfAbsent(key, k -> TextTokenizer.open(files.tokenizer()));
+    }
+  }
+
+  /** How many ONNX sessions this JVM has created since it started. */
+  public static int sessionsCreated() {
+    return SESSIONS_CREATED.get();
+  }
+
+  private static String key(String modelKey, ExecutionDevice device, int threads) {
+    return modelKey + "|" + device + "|" + threads;
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+
+  private static void closeAll() {
+    SESSIONS.values().stream().distinct().forEach(EncoderSession::close);
+    TOKENIZERS.values().forEach(TextTokenizer::close);
+  }
+}

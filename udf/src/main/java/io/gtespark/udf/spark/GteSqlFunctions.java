@@ -1,0 +1,81 @@
+package io.gtespark.udf.spark;
+
+import io.gtespark.udf.encode.EncoderSpec;
+import io.gtespark.udf.encode.TextEncoder;
+import io.gtespark.udf.encode.VectorMath;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.types.DataTypes;
+import scala.collection.immutable.ArraySeq;
+
+/**
+ * SQL functions for ad-hoc queries: {@code gte_embed(text)} returns the text's vector and
+ * {@code gte_similarity(a, b)} the inner product of two vectors. The convenient path, and the
+ * slower one: each row runs alone (no batching across rows). For tables, use the embed job or
+ * {@link GteEmbedder}, which batch thousands of rows per model run.
+ */
+public final class GteSqlFunctions {
+  /** Name of the embedding function. */
+  public static final String EMBED = "gte_embed";
+  /** Name of the similarity function. */
+  public static final String SIMILARITY = "gte_similarity";
+
+  private GteSqlFunctions() {}
+
+  /** Registers both functions with the model of the session's {@code spark.gte.*} settings. */
+  public static EncoderSpec register(SparkSession spark) {
+    EncoderSpec spec = EmbeddingSettings.fromSession(spark).toSpec(spark);
+    register(spark, spec);
+    return spec;
+  }
+
+  /** Registers both functions with a resolved model. */
+  public static void register(SparkSession spark, EncoderSpec spec) {
+    spark.udf().register(EMBED, new EmbedFunction(spec), EmbeddingColumns.VECTOR_TYPE);
+    spark.udf().register(SIMILARITY, new SimilarityFunction(), DataTypes.DoubleType);
+  }
+
+  /** {@code gte_embed}: one text to its vector; the task's encoder is made on first call. */
+  static final class EmbedFunction implements UDF1<String, float[]> {
+    private static final long serialVersionUID = 1L;
+    private final EncoderSpec spec;
+    private transient TextEncoder encoder;
+
+    EmbedFunction(EncoderSpec spec) {
+      this.spec = spec;
+    }
+
+    @Override
+    public float[] call(String text) {
+      if (text == null) {
+        return null;
+      }
+      if (encoder == null) {
+        encoder = TextEncoder.forTask(spec);
+      }
+      return encoder.encodeOne(text);
+    }
+  }
+
+  /** {@code gte_similarity}: inner product of two vectors (cosine for normalised ones). */
+  static final class SimilarityFunction implements UDF2<ArraySeq<Object>, ArraySeq<Object>, Double> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Double call(ArraySeq<Object> a, ArraySeq<Object> b) {
+      if (a == null || b == null) {
+        return null;
+      }
+      float[] x = new float[a.length()];
+      float[] y = new float[b.length()];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (Float) a.apply(i);
+      }
+      for (int i = 0; i < y.length; i++) {
+        y[i] = (Float) b.apply(i);
+      }
+      return VectorMath.dot(x, y);
+    }
+  }
+}
