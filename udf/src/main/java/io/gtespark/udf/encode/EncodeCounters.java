@@ -16,6 +16,7 @@ public final class EncodeCounters implements Serializable {
   long tokens;
   long paddedTokens;
   long batches;
+  long gpuBatches;
   long encodedTexts;
   long encodeNanos;
 
@@ -29,6 +30,7 @@ public final class EncodeCounters implements Serializable {
     tokens += o.tokens;
     paddedTokens += o.paddedTokens;
     batches += o.batches;
+    gpuBatches += o.gpuBatches;
     encodedTexts += o.encodedTexts;
     encodeNanos += o.encodeNanos;
   }
@@ -42,7 +44,7 @@ public final class EncodeCounters implements Serializable {
 
   /** Sets every count back to zero. */
   public void reset() {
-    rows = nulls = empties = truncated = windows = tokens = paddedTokens = batches = encodedTexts = 0;
+    rows = nulls = empties = truncated = windows = tokens = paddedTokens = batches = gpuBatches = encodedTexts = 0;
     encodeNanos = 0;
   }
 
@@ -88,6 +90,11 @@ public final class EncodeCounters implements Serializable {
     return batches;
   }
 
+  /** Batches that ran on a GPU; 0 means everything ran on the CPU. */
+  public long gpuBatches() {
+    return gpuBatches;
+  }
+
   /** Distinct texts actually run through the model (duplicates in a chunk run once). */
   public long encodedTexts() {
     return encodedTexts;
@@ -109,6 +116,7 @@ public final class EncodeCounters implements Serializable {
     m.put("tokens", tokens);
     m.put("paddedTokens", paddedTokens);
     m.put("batches", batches);
+    m.put("gpuBatches", gpuBatches);
     m.put("encodedTexts", encodedTexts);
     m.put("encodeMillis", encodeNanos / 1_000_000);
     return m;

@@ -51,7 +51,7 @@ public final class TextEncoder {
   public static TextEncoder forTask(EncoderSpec spec) {
     ModelFiles files = spec.location().materialize();
     EncoderSession session = SessionRegistry.session(
-        spec.identity().sha256(), files, spec.device(), DeviceSelector.select(spec.device()),
+        spec.identity().name() + "@" + spec.identity().sha256().substring(0, 12), files, spec.device(), DeviceSelector.select(spec.device()),
         spec.threads(), spec.gpuConcurrentRuns());
     return new TextEncoder(spec, SessionRegistry.tokenizer(files), session);
   }
@@ -221,6 +221,9 @@ public final class TextEncoder {
             e);
       }
       counters.batches++;
+      if (session.device().isCuda()) {
+        counters.gpuBatches++;
+      }
       counters.paddedTokens += (long) longest * batch.length;
       for (int j = 0; j < batch.length; j++) {
         float[] v = pooled[j];

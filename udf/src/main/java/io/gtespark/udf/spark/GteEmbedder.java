@@ -35,6 +35,7 @@ public final class GteEmbedder extends Transformer implements DefaultParamsWrita
   private final IntParam batchMaxTokens;
   private final Param<String> longText;
   private final Param<String> emptyText;
+  private final Param<String> outputType;
 
   public GteEmbedder() {
     this(Identifiable.randomUID("gteEmbedder"));
@@ -58,7 +59,11 @@ public final class GteEmbedder extends Transformer implements DefaultParamsWrita
         ParamValidators.inArray(new String[] {"truncate", "window"}));
     emptyText = new Param<>(this, "emptyText", "null or embed: what a text without tokens becomes",
         ParamValidators.inArray(new String[] {"null", "embed"}));
+    outputType = new Param<>(this, "outputType",
+        "array (array<float>, the storage type) or vector (ml.linalg.Vector, what KMeans and LSH read)",
+        ParamValidators.inArray(new String[] {"array", "vector"}));
     setDefault(outputCol, "embedding");
+    setDefault(outputType, "array");
     setDefault(model, GteConf.MODEL_DEFAULT);
     setDefault(maxLength, GteConf.MAX_LENGTH_DEFAULT);
     setDefault(pooling, GteConf.POOLING_DEFAULT);
@@ -107,6 +112,19 @@ public final class GteEmbedder extends Transformer implements DefaultParamsWrita
 
   public Param<String> emptyText() {
     return emptyText;
+  }
+
+  public Param<String> outputType() {
+    return outputType;
+  }
+
+  public GteEmbedder setOutputType(String v) {
+    set(outputType, v);
+    return this;
+  }
+
+  public String getOutputType() {
+    return $(outputType);
   }
 
   public GteEmbedder setInputCol(String v) {
@@ -201,7 +219,11 @@ public final class GteEmbedder extends Transformer implements DefaultParamsWrita
   public Dataset<Row> transform(Dataset<?> dataset) {
     EmbeddingColumns columns = columns(dataset.schema());
     Dataset<Row> df = dataset.toDF();
-    return DatasetEmbedder.embed(df, settings(df.sparkSession()).toSpec(df.sparkSession()), columns, null);
+    Dataset<Row> out = DatasetEmbedder.embed(df, settings(df.sparkSession()).toSpec(df.sparkSession()), columns, null);
+    if (getOutputType().equals("vector")) {
+      out = out.withColumn(getOutputCol(), org.apache.spark.ml.functions.array_to_vector(out.col(getOutputCol())));
+    }
+    return out;
   }
 
   private EmbeddingColumns columns(StructType schema) {
@@ -213,7 +235,16 @@ public final class GteEmbedder extends Transformer implements DefaultParamsWrita
 
   @Override
   public StructType transformSchema(StructType schema) {
-    return columns(schema).outputSchema();
+    StructType out = columns(schema).outputSchema();
+    if (getOutputType().equals("vector")) {
+      StructType replaced = new StructType();
+      for (org.apache.spark.sql.types.StructField f : out.fields()) {
+        replaced = f.name().equals(getOutputCol())
+            ? replaced.add(f.name(), new org.apache.spark.ml.linalg.VectorUDT(), true) : replaced.add(f);
+      }
+      return replaced;
+    }
+    return out;
   }
 
   @Override

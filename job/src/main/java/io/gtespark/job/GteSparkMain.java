@@ -1,0 +1,108 @@
+package io.gtespark.job;
+
+import io.gtespark.job.cli.StageOptions;
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.embed.EmbedStage;
+import io.gtespark.udf.model.ModelException;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The command line: {@code <stage> [options]}, the same locally ({@code submit/local.sh}) and
+ * on a cluster ({@code submit/spark-submit.sh}). Exit status 0 on success, 2 for a command line
+ * or configuration that cannot run (with a message saying what to change), 1 for a failure
+ * while running.
+ */
+public final class GteSparkMain {
+  private static final Map<String, Stage> STAGES = new LinkedHashMap<>();
+
+  static {
+    for (Stage s : new Stage[] {new EmbedStage()}) {
+      STAGES.put(s.name(), s);
+    }
+  }
+
+  private GteSparkMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, null));
+  }
+
+  /**
+   * Runs a command line. With {@code spark} null a session is created (and stopped) here;
+   * tests pass their own shared session.
+   */
+  public static int run(String[] args, SparkSession spark) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+      System.out.println(usage());
+      return args.length == 0 ? 2 : 0;
+    }
+    Stage stage = STAGES.get(args[0]);
+    if (stage == null) {
+      System.err.println("error: unknown stage '" + args[0] + "'.\n" + usage());
+      return 2;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    if (Arrays.asList(rest).contains("--help") || Arrays.asList(rest).contains("-h")) {
+      System.out.println(StageOptions.help(stage.name(), stage.summary(), stage.options()));
+      return 0;
+    }
+    SparkSession session = spark != null ? spark : createSession(stage.name());
+    try {
+      StageOptions options = StageOptions.parse(stage.name(), stage.options(), rest, properties(session));
+      stage.run(session, options);
+      return 0;
+    } catch (UsageException | IllegalArgumentException | ModelException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    } catch (RuntimeException e) {
+      System.err.println("error: " + stage.name() + " failed: " + rootMessage(e));
+      return 1;
+    } finally {
+      if (spark == null) {
+        session.stop();
+      }
+    }
+  }
+
+  static String usage() {
+    StringBuilder sb = new StringBuilder("usage: <stage> [options]   (<stage> --help for its options)\n\nstages:\n");
+    STAGES.values().forEach(s -> sb.append(String.format("  %-12s %s%n", s.name(), s.summary())));
+    return sb.toString();
+  }
+
+  private static SparkSession createSession(String stage) {
+    SparkSession.Builder b = SparkSession.builder().appName("gte-spark " + stage);
+    if (System.getProperty("spark.master") == null) {
+      b = b.master("local[*]");
+    }
+    if (System.getProperty("spark.sql.extensions") == null) {
+      b = b.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");
+    }
+    if (System.getProperty("spark.sql.catalog.spark_catalog") == null) {
+      b = b.config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    }
+    return b.getOrCreate();
+  }
+
+  private static Map<String, String> properties(SparkSession spark) {
+    Map<String, String> m = new HashMap<>();
+    spark.conf().getAll().foreach(kv -> m.put(kv._1(), kv._2()));
+    return m;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    String msg = e.getMessage();
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+      if (t.getMessage() != null) {
+        msg = t.getClass().getSimpleName() + ": " + t.getMessage();
+      }
+    }
+    return msg;
+  }
+}

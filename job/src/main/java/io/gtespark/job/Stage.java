@@ -1,0 +1,21 @@
+package io.gtespark.job;
+
+import io.gtespark.job.cli.OptionSpec;
+import io.gtespark.job.cli.StageOptions;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+
+/** One batch stage of the command line ({@code embed}, ...). */
+public interface Stage {
+  /** The stage's name on the command line. */
+  String name();
+
+  /** One paragraph for {@code --help}. */
+  String summary();
+
+  /** The stage's options. */
+  List<OptionSpec> options();
+
+  /** Runs the stage; throws on failure with a message for the user. */
+  void run(SparkSession spark, StageOptions options);
+}

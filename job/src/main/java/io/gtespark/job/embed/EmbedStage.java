@@ -1,0 +1,107 @@
+package io.gtespark.job.embed;
+
+import io.gtespark.job.Stage;
+import io.gtespark.job.cli.EngineOptions;
+import io.gtespark.job.cli.OptionSpec;
+import io.gtespark.job.cli.StageOptions;
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.io.InputFormat;
+import io.gtespark.job.io.OutputFormat;
+import io.gtespark.job.io.OutputMode;
+import io.gtespark.job.io.TableReader;
+import io.gtespark.job.io.TableWriter;
+import io.gtespark.job.metrics.ProgressListener;
+import io.gtespark.job.metrics.RunMetrics;
+import io.gtespark.udf.encode.EncoderSpec;
+import io.gtespark.udf.spark.DatasetEmbedder;
+import io.gtespark.udf.spark.EmbeddingColumns;
+import io.gtespark.udf.spark.EncodeCountersAccumulator;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code embed}: reads a table, appends one {@code array<float>} vector column per text column,
+ * writes the result with the model's identity and a metrics file. Every check that can fail
+ * (input, columns, model, output state) runs before any row is embedded.
+ */
+public final class EmbedStage implements Stage {
+  @Override
+  public String name() {
+    return "embed";
+  }
+
+  @Override
+  public String summary() {
+    return "Adds a sentence-embedding column (array<float>) for each --text-col and writes the table: "
+        + "'embedding' for one text column, '<col>_embedding' for several. Null text gives a null vector.";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    List<OptionSpec> specs = new ArrayList<>(Arrays.asList(
+        OptionSpec.required("--input", "spark.gte.input", "input path (any Hadoop-FS URI) or catalog table"),
+        OptionSpec.optional("--format", "spark.gte.input.format", "auto",
+            "auto, parquet, delta, json, csv, text, orc or table"),
+        OptionSpec.repeatable("--text-col", "spark.gte.textCols", true, "string column to embed"),
+        OptionSpec.repeatable("--output-col", "spark.gte.outputCols", false,
+            "vector column name per --text-col (default embedding / <col>_embedding)"),
+        OptionSpec.optional("--id-col", "spark.gte.idCol", null, "column that identifies a row (needed by merge)"),
+        OptionSpec.required("--output", "spark.gte.output", "output path"),
+        OptionSpec.optional("--output-format", "spark.gte.output.format", "parquet", "parquet, delta or json"),
+        OptionSpec.optional("--mode", "spark.gte.output.mode", "error", "error, overwrite, append or merge"),
+        OptionSpec.optional("--partitions", "spark.gte.partitions", null,
+            "repartition the input into N partitions before embedding (default: keep the input's)")));
+    specs.addAll(EngineOptions.specs());
+    return specs;
+  }
+
+  @Override
+  public void run(SparkSession spark, StageOptions options) {
+    long start = System.nanoTime();
+    OutputFormat outputFormat = OutputFormat.parse(options.get("--output-format"));
+    OutputMode mode = OutputMode.parse(options.get("--mode"));
+    if (mode == OutputMode.MERGE) {
+      throw new UsageException("--mode merge (embed only new or changed rows into a Delta table) is not "
+          + "available in this version; use --mode overwrite or append.");
+    }
+    Dataset<Row> input = TableReader.read(spark, options.get("--input"), InputFormat.parse(options.get("--format")));
+    List<String> textCols = options.getAll("--text-col");
+    List<String> outputCols = options.getAll("--output-col").isEmpty()
+        ? EmbeddingColumns.defaultVectorColumns(textCols) : options.getAll("--output-col");
+    EmbeddingColumns columns = EmbeddingColumns.of(input.schema(), textCols, outputCols);
+    String idCol = options.get("--id-col");
+    if (idCol != null && !Arrays.asList(input.schema().fieldNames()).contains(idCol)) {
+      throw new UsageException("Id column '" + idCol + "' is not in the input. Its columns are "
+          + TableReader.columns(input.schema()) + ".");
+    }
+    EncoderSpec spec = EngineOptions.settings(spark, options).toSpec(spark);
+    TableWriter writer = new TableWriter(spark, options.get("--output"), outputFormat, mode);
+    writer.checkBeforeRun(spec.identity());
+
+    if (options.get("--partitions") != null) {
+      input = input.repartition(options.getInt("--partitions"));
+    }
+    EncodeCountersAccumulator counters = new EncodeCountersAccumulator();
+    spark.sparkContext().register(counters, "gte-embed-counters");
+    ProgressListener progress = new ProgressListener("embed", System.out, 10_000);
+    spark.sparkContext().addSparkListener(progress);
+    try {
+      writer.write(DatasetEmbedder.embed(input, spec, columns, counters), spec.identity());
+    } finally {
+      spark.sparkContext().removeSparkListener(progress);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    long rowsOut = counters.value().rows() / textCols.size();
+    RunMetrics metrics = RunMetrics.of("embed", counters.value(), spec, seconds, rowsOut)
+        .put("textColumns", textCols.size())
+        .put("output", writer.output())
+        .put("outputFormat", outputFormat.source())
+        .put("mode", mode.name().toLowerCase());
+    metrics.writeTo(writer.output(), spark.sparkContext().hadoopConfiguration());
+    System.out.println(metrics.summary());
+  }
+}

@@ -1,0 +1,140 @@
+package io.gtespark.job.io;
+
+import io.delta.tables.DeltaTable;
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.udf.model.ModelIdentity;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Writes a job's output with Spark's commit protocol (files) or Delta's transaction log, so a
+ * retried task never duplicates rows; checks the output's state before any data is computed.
+ */
+public final class TableWriter {
+  private final SparkSession spark;
+  private final String output;
+  private final OutputFormat format;
+  private final OutputMode mode;
+
+  public TableWriter(SparkSession spark, String output, OutputFormat format, OutputMode mode) {
+    this.spark = spark;
+    this.output = output;
+    this.format = format;
+    this.mode = mode;
+  }
+
+  private Configuration conf() {
+    return spark.sparkContext().hadoopConfiguration();
+  }
+
+  /** True when the output path holds something. */
+  public boolean exists() {
+    try {
+      Path p = new Path(output);
+      FileSystem fs = p.getFileSystem(conf());
+      return fs.exists(p) && (!fs.getFileStatus(p).isDirectory() || fs.listStatus(p).length > 0);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot check output " + output + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The identity recorded with an existing output, or null. */
+  public ModelIdentity existingIdentity() {
+    if (format == OutputFormat.DELTA) {
+      if (!DeltaTable.isDeltaTable(spark, output)) {
+        return null;
+      }
+      Map<String, String> props = new HashMap<>();
+      Row detail = DeltaTable.forPath(spark, output).detail().select("properties").first();
+      scala.collection.Map<String, String> m = detail.getMap(0);
+      m.foreach(kv -> props.put(kv._1(), kv._2()));
+      return ModelIdentity.fromProperties(props);
+    }
+    return OutputIdentity.readSidecar(output, conf());
+  }
+
+  /**
+   * Fails, before anything is computed, when the mode forbids writing here or the existing
+   * output was made with another model.
+   */
+  public void checkBeforeRun(ModelIdentity identity) {
+    boolean exists = exists();
+    switch (mode) {
+      case ERROR:
+        if (exists) {
+          throw new UsageException("Output " + output + " already exists. Use --mode overwrite to replace it, "
+              + "--mode append to add rows, or choose another --output.");
+        }
+        break;
+      case APPEND:
+      case MERGE:
+        if (exists) {
+          OutputIdentity.requireSame(output, existingIdentity(), identity);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Writes {@code rows} and records {@code identity} with them. */
+  public void write(Dataset<Row> rows, ModelIdentity identity) {
+    SaveMode saveMode = mode == OutputMode.OVERWRITE ? SaveMode.Overwrite
+        : mode == OutputMode.APPEND ? SaveMode.Append : SaveMode.ErrorIfExists;
+    if (format == OutputFormat.DELTA) {
+      writeDelta(rows, identity, saveMode);
+      return;
+    }
+    rows.write().mode(saveMode).format(format.source()).save(output);
+    OutputIdentity.writeSidecar(output, identity, Map.of(), conf());
+  }
+
+  /**
+   * One Delta commit carries both the rows and the identity properties (DataFrameWriterV2 on
+   * the path identifier), so a reader never sees the new rows without the model that made them.
+   */
+  private void writeDelta(Dataset<Row> rows, ModelIdentity identity, SaveMode saveMode) {
+    String ident = "delta.`" + new Path(output).toUri() + "`";
+    if (saveMode == SaveMode.Append && DeltaTable.isDeltaTable(spark, output)) {
+      try {
+        rows.writeTo(ident).append();
+      } catch (org.apache.spark.sql.catalyst.analysis.NoSuchTableException e) {
+        throw new IllegalStateException("Delta table " + output + " vanished while appending", e);
+      }
+      return;
+    }
+    var writer = rows.writeTo(ident).using("delta");
+    for (Map.Entry<String, String> e : identity.toProperties().entrySet()) {
+      writer = writer.tableProperty(e.getKey(), e.getValue());
+    }
+    try {
+      if (saveMode == SaveMode.Overwrite) {
+        writer.createOrReplace();
+      } else {
+        writer.create();
+      }
+    } catch (org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException e) {
+      throw new UsageException("Output " + output + " already exists. Use --mode overwrite or append.");
+    }
+  }
+
+  public String output() {
+    return output;
+  }
+
+  public OutputFormat format() {
+    return format;
+  }
+
+  public OutputMode mode() {
+    return mode;
+  }
+}

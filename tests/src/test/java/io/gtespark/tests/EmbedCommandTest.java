@@ -1,0 +1,188 @@
+package io.gtespark.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.job.metrics.RunMetrics;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The embed stage through its command line, on files the test writes. */
+class EmbedCommandTest extends SharedSparkSession {
+  private static String jsonl;
+
+  @BeforeAll
+  static void writeInput() throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (int i = 1; i <= 40; i++) {
+      String text = i == 7 ? "null" : i == 8 ? "\"   \"" : "\"document number " + i + " about topic " + (i % 4) + "\"";
+      lines.add("{\"id\": " + i + ", \"text\": " + text + ", \"title\": \"title " + i + "\", \"n\": " + i + "}");
+    }
+    Path p = scratch.resolve("docs.jsonl");
+    Files.write(p, lines, StandardCharsets.UTF_8);
+    jsonl = p.toString();
+  }
+
+  @Test
+  void jsonToParquetWithIdentityAndMetrics() {
+    String out = path("emb-parquet");
+    CommandLineRun run = CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--id-col", "id",
+        "--output", out);
+    assertEquals(0, run.exitCode, run.err);
+    Dataset<Row> result = spark.read().parquet(out);
+    assertEquals(40, result.count());
+    assertEquals("array<float>", result.schema().apply("embedding").dataType().simpleString());
+    assertEquals(2, result.filter("embedding IS NULL").count(), "null and blank text give null vectors");
+    assertEquals(38, result.filter("size(embedding) = 384").count());
+    assertEquals(40, result.select("id").distinct().count());
+
+    Map<String, String> identity = OutputIdentity.readJson(new org.apache.hadoop.fs.Path(out, OutputIdentity.SIDECAR),
+        new Configuration());
+    assertEquals("bge-small-en-v1.5", identity.get("gte.model.name"));
+    assertEquals("384", identity.get("gte.model.dimension"));
+    assertEquals(64, identity.get("gte.model.sha256").length());
+    Map<String, String> metrics = OutputIdentity.readJson(new org.apache.hadoop.fs.Path(out, RunMetrics.FILE),
+        new Configuration());
+    assertEquals("40", metrics.get("rows"));
+    assertEquals("1", metrics.get("nulls"));
+    assertEquals("1", metrics.get("empties"));
+    assertEquals("cpu", metrics.get("deviceUsed"));
+    assertTrue(run.out.contains("embed done: 40 rows"), run.out);
+  }
+
+  @Test
+  void severalTextColumnsGiveSeveralVectorColumns() {
+    String out = path("emb-two-cols");
+    CommandLineRun run = CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--text-col", "title",
+        "--output", out, "--output-format", "json");
+    assertEquals(0, run.exitCode, run.err);
+    Dataset<Row> result = spark.read().json(out);
+    assertTrue(List.of(result.columns()).containsAll(List.of("text_embedding", "title_embedding", "n")));
+    assertEquals(40, result.filter("size(title_embedding) = 384").count());
+  }
+
+  @Test
+  void errorModeRefusesAnExistingOutputAndAppendChecksTheModel() {
+    String out = path("emb-modes");
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--output", out).exitCode);
+    CommandLineRun again = CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--output", out);
+    assertEquals(2, again.exitCode);
+    assertTrue(again.err.contains("already exists") && again.err.contains("--mode overwrite"), again.err);
+
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--output", out,
+        "--mode", "append").exitCode);
+    assertEquals(80, spark.read().parquet(out).count());
+
+    CommandLineRun otherModel = CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text",
+        "--output", out, "--mode", "append", "--max-length", "64");
+    assertEquals(2, otherModel.exitCode);
+    assertTrue(otherModel.err.contains("cannot be mixed"), otherModel.err);
+    assertEquals(80, spark.read().parquet(out).count(), "nothing written by the refused run");
+
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--output", out,
+        "--mode", "overwrite", "--max-length", "64").exitCode);
+    assertEquals(40, spark.read().parquet(out).count());
+  }
+
+  @Test
+  void deltaOutputRecordsTheModelAsTableProperties() {
+    String out = path("emb-delta");
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--output", out,
+        "--output-format", "delta").exitCode);
+    assertEquals(40, spark.read().format("delta").load(out).count());
+    Row props = spark.sql("DESCRIBE DETAIL delta.`" + out + "`").select("properties").first();
+    Map<String, String> m = scala.jdk.javaapi.CollectionConverters.asJava(props.<String, String>getMap(0));
+    assertEquals("384", m.get("gte.model.dimension"));
+    assertEquals("cls", m.get("gte.model.pooling"));
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--output", out,
+        "--output-format", "delta", "--mode", "append").exitCode);
+    assertEquals(80, spark.read().format("delta").load(out).count());
+  }
+
+  @Test
+  void plainTextInputGetsLineNumbersAsIds() throws IOException {
+    Path txt = scratch.resolve("lines.txt");
+    Files.write(txt, List.of("first line", "second line", "", "fourth line"), StandardCharsets.UTF_8);
+    String out = path("emb-text");
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", txt.toString(), "--text-col", "text",
+        "--output", out).exitCode);
+    List<Row> rows = spark.read().parquet(out).orderBy("id").collectAsList();
+    assertEquals(4, rows.size());
+    assertEquals(1L, rows.get(0).getLong(0));
+    assertTrue(rows.get(2).isNullAt(2), "the empty line has a null vector");
+  }
+
+  @Test
+  void usageErrorsExitWithTwoAndSayWhatToDo() {
+    CommandLineRun unknownFlag = CommandLineRun.of(spark, "embed", "--input", jsonl, "--txt-col", "text");
+    assertEquals(2, unknownFlag.exitCode);
+    assertTrue(unknownFlag.err.contains("--txt-col") && unknownFlag.err.contains("embed --help"), unknownFlag.err);
+
+    CommandLineRun missingCol = CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "body",
+        "--output", path("never"));
+    assertEquals(2, missingCol.exitCode);
+    assertTrue(missingCol.err.contains("'body'") && missingCol.err.contains("text"), missingCol.err);
+    assertFalse(Files.exists(scratch.resolve("never")), "no output on a usage error");
+
+    CommandLineRun numericCol = CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "n",
+        "--output", path("never"));
+    assertEquals(2, numericCol.exitCode);
+    assertTrue(numericCol.err.contains("must be a string"), numericCol.err);
+
+    CommandLineRun missingInput = CommandLineRun.of(spark, "embed", "--input", path("nope/docs.parquet"),
+        "--text-col", "text", "--output", path("never"));
+    assertEquals(2, missingInput.exitCode);
+    assertTrue(missingInput.err.contains("does not exist"), missingInput.err);
+
+    CommandLineRun required = CommandLineRun.of(spark, "embed", "--input", jsonl);
+    assertEquals(2, required.exitCode);
+    assertTrue(required.err.contains("--text-col"), required.err);
+
+    CommandLineRun stage = CommandLineRun.of(spark, "embedd");
+    assertEquals(2, stage.exitCode);
+    assertTrue(stage.err.contains("unknown stage"), stage.err);
+  }
+
+  @Test
+  void propertiesStandInForFlagsAndFlagsWin() {
+    String out = path("emb-props");
+    spark.conf().set("spark.gte.maxLength", "32");
+    spark.conf().set("spark.gte.textCols", "text");
+    try {
+      assertEquals(0, CommandLineRun.of(spark, "embed", "--input", jsonl, "--output", out).exitCode);
+      Map<String, String> identity = OutputIdentity.readJson(
+          new org.apache.hadoop.fs.Path(out, OutputIdentity.SIDECAR), new Configuration());
+      assertEquals("32", identity.get("gte.model.maxLength"));
+      assertEquals(0, CommandLineRun.of(spark, "embed", "--input", jsonl, "--output", out, "--mode", "overwrite",
+          "--max-length", "48").exitCode);
+      identity = OutputIdentity.readJson(new org.apache.hadoop.fs.Path(out, OutputIdentity.SIDECAR), new Configuration());
+      assertEquals("48", identity.get("gte.model.maxLength"));
+    } finally {
+      spark.conf().unset("spark.gte.maxLength");
+      spark.conf().unset("spark.gte.textCols");
+    }
+  }
+
+  @Test
+  void helpListsEveryOptionWithItsProperty() {
+    CommandLineRun help = CommandLineRun.of(spark, "embed", "--help");
+    assertEquals(0, help.exitCode);
+    for (String flag : List.of("--input", "--text-col", "--output-format", "--mode", "--model", "--max-length",
+        "--pooling", "--device", "--long-text", "--empty-text")) {
+      assertTrue(help.out.contains(flag), flag);
+    }
+    assertTrue(help.out.contains("spark.gte.maxLength"));
+  }
+}

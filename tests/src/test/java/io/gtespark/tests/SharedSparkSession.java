@@ -1,0 +1,57 @@
+package io.gtespark.tests;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * One local Spark session per test class (two cores, UI off, loopback, Delta enabled) and a
+ * scratch folder removed afterwards.
+ */
+public abstract class SharedSparkSession {
+  protected static SparkSession spark;
+  protected static Path scratch;
+
+  @BeforeAll
+  static void startSpark() throws IOException {
+    scratch = Files.createTempDirectory("gte-spark-test");
+    spark = SparkSession.builder()
+        .master("local[2]")
+        .appName("gte-spark-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.warehouse.dir", scratch.resolve("warehouse").toString())
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.gte.device", "cpu")
+        .getOrCreate();
+  }
+
+  @AfterAll
+  static void stopSpark() throws IOException {
+    if (spark != null) {
+      spark.stop();
+      spark = null;
+    }
+    SparkSession.clearActiveSession();
+    SparkSession.clearDefaultSession();
+    if (scratch != null) {
+      try (Stream<Path> s = Files.walk(scratch)) {
+        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  /** A fresh path inside the scratch folder. */
+  protected static String path(String name) {
+    return scratch.resolve(name).toString();
+  }
+}
