@@ -16,7 +16,7 @@ needs_build() {
 
 if needs_build; then
   echo "gte-spark: building (first run downloads dependencies from Maven Central; later runs start at once)..." >&2
-  (cd "$ROOT" && mvn -q -B -ntp install -DskipTests -pl udf,job -am) >&2
+  (cd "$ROOT" && mvn -q -B -ntp package -DskipTests -pl udf,job -am) >&2
 fi
 
 props_to_opts() {

@@ -2,7 +2,12 @@ package io.gtespark.job;
 
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.bench.BenchStage;
+import io.gtespark.job.bench.CorpusStage;
+import io.gtespark.job.cluster.ClusterStage;
 import io.gtespark.job.embed.EmbedStage;
+import io.gtespark.job.pipeline.PipelineStage;
+import io.gtespark.job.similarity.SimilarityStage;
 import io.gtespark.udf.model.ModelException;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -20,7 +25,8 @@ public final class GteSparkMain {
   private static final Map<String, Stage> STAGES = new LinkedHashMap<>();
 
   static {
-    for (Stage s : new Stage[] {new EmbedStage()}) {
+    for (Stage s : new Stage[] {new EmbedStage(), new SimilarityStage(), new ClusterStage(),
+        new PipelineStage(), new BenchStage(), new CorpusStage()}) {
       STAGES.put(s.name(), s);
     }
   }
@@ -50,9 +56,10 @@ public final class GteSparkMain {
       System.out.println(StageOptions.help(stage.name(), stage.summary(), stage.options()));
       return 0;
     }
-    SparkSession session = spark != null ? spark : createSession(stage.name());
+    SparkSession session = spark != null || !stage.needsSpark() ? spark : createSession(stage.name());
     try {
-      StageOptions options = StageOptions.parse(stage.name(), stage.options(), rest, properties(session));
+      StageOptions options = StageOptions.parse(stage.name(), stage.options(), rest,
+          session == null ? Map.of() : properties(session));
       stage.run(session, options);
       return 0;
     } catch (UsageException | IllegalArgumentException | ModelException e) {
@@ -62,7 +69,7 @@ public final class GteSparkMain {
       System.err.println("error: " + stage.name() + " failed: " + rootMessage(e));
       return 1;
     } finally {
-      if (spark == null) {
+      if (spark == null && session != null) {
         session.stop();
       }
     }

@@ -16,6 +16,11 @@ public interface Stage {
   /** The stage's options. */
   List<OptionSpec> options();
 
+  /** False for stages that never touch Spark; they get no session (and start faster). */
+  default boolean needsSpark() {
+    return true;
+  }
+
   /** Runs the stage; throws on failure with a message for the user. */
   void run(SparkSession spark, StageOptions options);
 }

@@ -22,6 +22,7 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * {@code embed}: reads a table, appends one {@code array<float>} vector column per text column,
@@ -64,20 +65,25 @@ public final class EmbedStage implements Stage {
     long start = System.nanoTime();
     OutputFormat outputFormat = OutputFormat.parse(options.get("--output-format"));
     OutputMode mode = OutputMode.parse(options.get("--mode"));
-    if (mode == OutputMode.MERGE) {
-      throw new UsageException("--mode merge (embed only new or changed rows into a Delta table) is not "
-          + "available in this version; use --mode overwrite or append.");
+    String idCol = options.get("--id-col");
+    if (mode == OutputMode.MERGE && (outputFormat != OutputFormat.DELTA || idCol == null)) {
+      throw new UsageException("--mode merge embeds only new or changed rows into a Delta table: it needs "
+          + "--output-format delta and --id-col.");
     }
     Dataset<Row> input = TableReader.read(spark, options.get("--input"), InputFormat.parse(options.get("--format")));
     List<String> textCols = options.getAll("--text-col");
     List<String> outputCols = options.getAll("--output-col").isEmpty()
         ? EmbeddingColumns.defaultVectorColumns(textCols) : options.getAll("--output-col");
-    EmbeddingColumns columns = EmbeddingColumns.of(input.schema(), textCols, outputCols);
-    String idCol = options.get("--id-col");
+    EmbeddingColumns.of(input.schema(), textCols, outputCols);
     if (idCol != null && !Arrays.asList(input.schema().fieldNames()).contains(idCol)) {
       throw new UsageException("Id column '" + idCol + "' is not in the input. Its columns are "
           + TableReader.columns(input.schema()) + ".");
     }
+    boolean storeHashes = outputFormat == OutputFormat.DELTA && idCol != null;
+    if (storeHashes) {
+      input = ContentHash.withHashes(input, textCols);
+    }
+    EmbeddingColumns columns = EmbeddingColumns.of(input.schema(), textCols, outputCols);
     EncoderSpec spec = EngineOptions.settings(spark, options).toSpec(spark);
     TableWriter writer = new TableWriter(spark, options.get("--output"), outputFormat, mode);
     writer.checkBeforeRun(spec.identity());
@@ -89,19 +95,52 @@ public final class EmbedStage implements Stage {
     spark.sparkContext().register(counters, "gte-embed-counters");
     ProgressListener progress = new ProgressListener("embed", System.out, 10_000);
     spark.sparkContext().addSparkListener(progress);
+    long rowsIn = -1;
     try {
-      writer.write(DatasetEmbedder.embed(input, spec, columns, counters), spec.identity());
+      if (mode == OutputMode.MERGE) {
+        rowsIn = merge(spark, input, idCol, textCols, spec, columns, counters, writer);
+      } else {
+        writer.write(DatasetEmbedder.embed(input, spec, columns, counters), spec.identity());
+      }
     } finally {
       spark.sparkContext().removeSparkListener(progress);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    long rowsOut = counters.value().rows() / textCols.size();
-    RunMetrics metrics = RunMetrics.of("embed", counters.value(), spec, seconds, rowsOut)
+    long rowsEmbedded = counters.value().rows() / textCols.size();
+    RunMetrics metrics = RunMetrics.of("embed", counters.value(), spec, seconds, rowsEmbedded)
         .put("textColumns", textCols.size())
         .put("output", writer.output())
         .put("outputFormat", outputFormat.source())
         .put("mode", mode.name().toLowerCase());
+    if (rowsIn >= 0) {
+      metrics.put("rowsIn", rowsIn).put("rowsEmbedded", rowsEmbedded).put("rowsUnchanged", rowsIn - rowsEmbedded);
+    }
     metrics.writeTo(writer.output(), spark.sparkContext().hadoopConfiguration());
     System.out.println(metrics.summary());
+  }
+
+  /** Embeds and upserts only new or changed rows; returns the number of input rows. */
+  private static long merge(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
+      EncoderSpec spec, EmbeddingColumns columns, EncodeCountersAccumulator counters, TableWriter writer) {
+    long rowsIn = hashed.count();
+    long distinctIds = hashed.select(idCol).distinct().count();
+    if (distinctIds != rowsIn) {
+      throw new UsageException("--mode merge needs a unique --id-col, but '" + idCol + "' has "
+          + (rowsIn - distinctIds) + " duplicate value(s) in the input. Deduplicate the input first.");
+    }
+    DeltaMerge merge = new DeltaMerge(spark, writer.output(), idCol, textCols);
+    // Materialised once: Delta's MERGE reads its source more than once, and embedding twice would double the cost.
+    Dataset<Row> embedded = DatasetEmbedder.embed(merge.changedRows(hashed), spec, columns, counters)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      embedded.count();
+      merge.upsert(embedded, df -> {
+        writer.write(df, spec.identity());
+        return null;
+      });
+    } finally {
+      embedded.unpersist();
+    }
+    return rowsIn;
   }
 }

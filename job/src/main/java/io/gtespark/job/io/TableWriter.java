@@ -85,7 +85,7 @@ public final class TableWriter {
     }
   }
 
-  /** Writes {@code rows} and records {@code identity} with them. */
+  /** Writes {@code rows} and records {@code identity} (when known) with them. */
   public void write(Dataset<Row> rows, ModelIdentity identity) {
     SaveMode saveMode = mode == OutputMode.OVERWRITE ? SaveMode.Overwrite
         : mode == OutputMode.APPEND ? SaveMode.Append : SaveMode.ErrorIfExists;
@@ -94,7 +94,9 @@ public final class TableWriter {
       return;
     }
     rows.write().mode(saveMode).format(format.source()).save(output);
-    OutputIdentity.writeSidecar(output, identity, Map.of(), conf());
+    if (identity != null) {
+      OutputIdentity.writeSidecar(output, identity, Map.of(), conf());
+    }
   }
 
   /**
@@ -112,7 +114,8 @@ public final class TableWriter {
       return;
     }
     var writer = rows.writeTo(ident).using("delta");
-    for (Map.Entry<String, String> e : identity.toProperties().entrySet()) {
+    Map<String, String> props = identity == null ? Map.of() : identity.toProperties();
+    for (Map.Entry<String, String> e : props.entrySet()) {
       writer = writer.tableProperty(e.getKey(), e.getValue());
     }
     try {

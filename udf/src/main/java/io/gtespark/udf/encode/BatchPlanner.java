@@ -13,14 +13,24 @@ import java.util.List;
 public final class BatchPlanner {
   private final int maxTokens;
   private final int maxRows;
+  private final boolean sortByLength;
 
   public BatchPlanner(int maxTokens, int maxRows) {
+    this(maxTokens, maxRows, true);
+  }
+
+  /**
+   * With {@code sortByLength} false, batches keep the input order (still within the budget);
+   * that only exists to measure what sorting buys.
+   */
+  public BatchPlanner(int maxTokens, int maxRows, boolean sortByLength) {
     if (maxTokens < 1 || maxRows < 1) {
       throw new IllegalArgumentException(
           "Batch limits must be positive (maxTokens=" + maxTokens + ", maxRows=" + maxRows + ").");
     }
     this.maxTokens = maxTokens;
     this.maxRows = maxRows;
+    this.sortByLength = sortByLength;
   }
 
   /** Batches of indices into {@code lengths}; every index appears in exactly one batch. */
@@ -28,6 +38,9 @@ public final class BatchPlanner {
     Integer[] order = new Integer[lengths.length];
     for (int i = 0; i < order.length; i++) {
       order[i] = i;
+    }
+    if (!sortByLength) {
+      return planInOrder(lengths);
     }
     Arrays.sort(order, Comparator.comparingInt((Integer i) -> lengths[i]).reversed());
     List<int[]> batches = new ArrayList<>();
@@ -40,6 +53,30 @@ public final class BatchPlanner {
       int[] batch = new int[end - start];
       for (int i = start; i < end; i++) {
         batch[i - start] = order[i];
+      }
+      batches.add(batch);
+      start = end;
+    }
+    return batches;
+  }
+
+  private List<int[]> planInOrder(int[] lengths) {
+    List<int[]> batches = new ArrayList<>();
+    int start = 0;
+    while (start < lengths.length) {
+      int end = start + 1;
+      int longest = Math.max(1, lengths[start]);
+      while (end < lengths.length && end - start < maxRows) {
+        int next = Math.max(longest, lengths[end]);
+        if ((long) next * (end - start + 1) > maxTokens) {
+          break;
+        }
+        longest = next;
+        end++;
+      }
+      int[] batch = new int[end - start];
+      for (int i = start; i < end; i++) {
+        batch[i - start] = i;
       }
       batches.add(batch);
       start = end;

@@ -123,8 +123,13 @@ public final class EncoderSession implements AutoCloseable {
    * depend on its batch mates.
    */
   public float[][] run(List<long[]> sequences, PoolingStrategy pooling) throws OrtException {
+    return run(sequences, pooling, 0);
+  }
+
+  /** As {@link #run(List, PoolingStrategy)}, padding every row to at least {@code padTo} tokens. */
+  public float[][] run(List<long[]> sequences, PoolingStrategy pooling, int padTo) throws OrtException {
     int rows = sequences.size();
-    int seqLen = 0;
+    int seqLen = padTo;
     for (long[] s : sequences) {
       seqLen = Math.max(seqLen, s.length);
     }

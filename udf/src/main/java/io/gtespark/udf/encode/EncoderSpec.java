@@ -29,6 +29,8 @@ public final class EncoderSpec implements Serializable {
   private final LongTextMode longText;
   private final int maxWindows;
   private final EmptyTextMode emptyText;
+  private final boolean sortByLength;
+  private final boolean padToMaxLength;
 
   private EncoderSpec(Builder b) {
     this.location = b.location;
@@ -42,6 +44,8 @@ public final class EncoderSpec implements Serializable {
     this.longText = b.longText;
     this.maxWindows = b.maxWindows;
     this.emptyText = b.emptyText;
+    this.sortByLength = b.sortByLength;
+    this.padToMaxLength = b.padToMaxLength;
   }
 
   /** A builder for a validated model; every knob starts at its default. */
@@ -99,6 +103,16 @@ public final class EncoderSpec implements Serializable {
     return emptyText;
   }
 
+  /** Batches are cut from length-sorted chunks (true unless measuring what sorting buys). */
+  public boolean sortByLength() {
+    return sortByLength;
+  }
+
+  /** Every batch padded to the max length (false unless measuring what dynamic padding buys). */
+  public boolean padToMaxLength() {
+    return padToMaxLength;
+  }
+
   /** A copy with another device request. */
   public EncoderSpec withDevice(DeviceRequest newDevice) {
     return toBuilder().device(newDevice).build();
@@ -115,7 +129,9 @@ public final class EncoderSpec implements Serializable {
         .gpuConcurrentRuns(gpuConcurrentRuns)
         .longText(longText)
         .maxWindows(maxWindows)
-        .emptyText(emptyText);
+        .emptyText(emptyText)
+        .sortByLength(sortByLength)
+        .padToMaxLength(padToMaxLength);
   }
 
   @Override
@@ -123,7 +139,7 @@ public final class EncoderSpec implements Serializable {
     return "EncoderSpec{model=" + identity + ", location=" + location + ", device=" + device
         + ", batchMaxTokens=" + (batchMaxTokens > 0 ? batchMaxTokens : "auto") + ", batchMaxRows="
         + batchMaxRows + ", chunkRows=" + chunkRows + ", threads=" + threads + ", longText=" + longText
-        + ", emptyText=" + emptyText + "}";
+        + ", emptyText=" + emptyText + (sortByLength ? "" : ", unsorted") + (padToMaxLength ? ", padToMax" : "") + "}";
   }
 
   /** Builds an {@link EncoderSpec}; checks each value as it is set. */
@@ -139,6 +155,8 @@ public final class EncoderSpec implements Serializable {
     private LongTextMode longText = LongTextMode.TRUNCATE;
     private int maxWindows = 32;
     private EmptyTextMode emptyText = EmptyTextMode.NULL;
+    private boolean sortByLength = true;
+    private boolean padToMaxLength = false;
 
     private Builder(ModelLocation location, ModelIdentity identity) {
       this.location = location;
@@ -188,6 +206,16 @@ public final class EncoderSpec implements Serializable {
 
     public Builder emptyText(EmptyTextMode v) {
       this.emptyText = v;
+      return this;
+    }
+
+    public Builder sortByLength(boolean v) {
+      this.sortByLength = v;
+      return this;
+    }
+
+    public Builder padToMaxLength(boolean v) {
+      this.padToMaxLength = v;
       return this;
     }
 

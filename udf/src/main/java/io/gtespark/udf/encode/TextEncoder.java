@@ -31,7 +31,8 @@ public final class TextEncoder {
     this.tokenizer = tokenizer;
     this.session = session;
     this.pooling = PoolingStrategy.of(spec.identity().pooling());
-    this.planner = new BatchPlanner(spec.batchMaxTokens(session.device().isCuda()), spec.batchMaxRows());
+    this.planner = new BatchPlanner(spec.batchMaxTokens(session.device().isCuda()), spec.batchMaxRows(),
+        spec.sortByLength());
     this.maxContent = spec.identity().maxLength() - tokenizer.specialTokenCount();
     if (maxContent < 1) {
       throw new IllegalArgumentException(
@@ -199,9 +200,10 @@ public final class TextEncoder {
 
   private float[][] runSegments(List<long[]> segments) {
     int[] lengths = new int[segments.size()];
+    int padTo = spec.padToMaxLength() ? spec.identity().maxLength() : 0;
     for (int i = 0; i < lengths.length; i++) {
-      lengths[i] = segments.get(i).length;
-      counters.tokens += lengths[i];
+      counters.tokens += segments.get(i).length;
+      lengths[i] = Math.max(padTo, segments.get(i).length);
     }
     float[][] vectors = new float[segments.size()][];
     for (int[] batch : planner.plan(lengths)) {
@@ -213,7 +215,7 @@ public final class TextEncoder {
       }
       float[][] pooled;
       try {
-        pooled = session.run(inputs, pooling);
+        pooled = session.run(inputs, pooling, padTo);
       } catch (OrtException e) {
         throw new IllegalStateException(
             "ONNX Runtime failed on a batch of " + batch.length + " texts (longest " + longest + " tokens) "

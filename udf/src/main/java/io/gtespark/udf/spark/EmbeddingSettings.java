@@ -80,6 +80,14 @@ public final class EmbeddingSettings implements Serializable {
     }
   }
 
+  boolean getBoolean(String key, String fallback) {
+    String v = get(key, fallback);
+    if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+      throw new IllegalArgumentException(key + " must be true or false, got '" + v + "'.");
+    }
+    return Boolean.parseBoolean(v);
+  }
+
   /** The model named by these settings. */
   public String model() {
     return get(GteConf.MODEL, GteConf.MODEL_DEFAULT);
@@ -109,8 +117,8 @@ public final class EmbeddingSettings implements Serializable {
       String localRef, int defaultThreads, java.util.function.Function<ModelResolver.Resolved, ModelLocation> locate) {
     String pooling = get(GteConf.POOLING, GteConf.POOLING_DEFAULT);
     String normalize = get(GteConf.NORMALIZE, GteConf.NORMALIZE_DEFAULT);
-    if (!normalize.isEmpty() && !normalize.equalsIgnoreCase("true") && !normalize.equalsIgnoreCase("false")) {
-      throw new IllegalArgumentException(GteConf.NORMALIZE + " must be true or false, got '" + normalize + "'.");
+    if (!normalize.isEmpty()) {
+      getBoolean(GteConf.NORMALIZE, GteConf.NORMALIZE_DEFAULT);
     }
     ModelResolver.Resolved resolved = ModelResolver.resolve(
         localRef,
@@ -133,6 +141,8 @@ public final class EmbeddingSettings implements Serializable {
         .longText(LongTextMode.parse(get(GteConf.LONG_TEXT, GteConf.LONG_TEXT_DEFAULT), GteConf.LONG_TEXT))
         .maxWindows(getInt(GteConf.MAX_WINDOWS, GteConf.MAX_WINDOWS_DEFAULT))
         .emptyText(EmptyTextMode.parse(get(GteConf.EMPTY_TEXT, GteConf.EMPTY_TEXT_DEFAULT), GteConf.EMPTY_TEXT))
+        .sortByLength(getBoolean(GteConf.SORT_BY_LENGTH, GteConf.SORT_BY_LENGTH_DEFAULT))
+        .padToMaxLength(getBoolean(GteConf.PAD_TO_MAX_LENGTH, GteConf.PAD_TO_MAX_LENGTH_DEFAULT))
         .build();
   }
 }

@@ -70,8 +70,17 @@ public final class GteConf {
   public static final String EMPTY_TEXT = "spark.gte.emptyText";
   public static final String EMPTY_TEXT_DEFAULT = "null";
 
+  /** Cut batches from length-sorted chunks; false only to measure what sorting buys. */
+  public static final String SORT_BY_LENGTH = "spark.gte.batch.sortByLength";
+  public static final String SORT_BY_LENGTH_DEFAULT = "true";
+
+  /** Pad every batch to the max length; true only to measure what dynamic padding buys. */
+  public static final String PAD_TO_MAX_LENGTH = "spark.gte.batch.padToMaxLength";
+  public static final String PAD_TO_MAX_LENGTH_DEFAULT = "false";
+
   /** Every engine key, for help texts and for rejecting misspelt keys. */
   public static final List<String> KEYS = List.of(
       MODEL, PROFILE, MAX_LENGTH, POOLING, NORMALIZE, DEVICE, BATCH_MAX_TOKENS, BATCH_MAX_ROWS,
-      CHUNK_ROWS, INTRA_OP_THREADS, GPU_CONCURRENT_RUNS, LONG_TEXT, MAX_WINDOWS, EMPTY_TEXT);
+      CHUNK_ROWS, INTRA_OP_THREADS, GPU_CONCURRENT_RUNS, LONG_TEXT, MAX_WINDOWS, EMPTY_TEXT, SORT_BY_LENGTH,
+      PAD_TO_MAX_LENGTH);
 }

@@ -63,4 +63,20 @@ class BatchPlannerTest {
   void rejectsNonPositiveLimits() {
     assertThrows(IllegalArgumentException.class, () -> new BatchPlanner(0, 1));
   }
+
+  @Test
+  void unsortedPlanKeepsInputOrderWithinTheBudget() {
+    int[] lengths = {5, 100, 6, 99, 7, 98};
+    List<int[]> batches = new BatchPlanner(300, 3, false).plan(lengths);
+    int next = 0;
+    for (int[] b : batches) {
+      int longest = 0;
+      for (int i : b) {
+        assertEquals(next++, i, "input order");
+        longest = Math.max(longest, lengths[i]);
+      }
+      assertTrue(longest * b.length <= 300);
+    }
+    assertEquals(lengths.length, next);
+  }
 }

@@ -1,0 +1,45 @@
+package io.gtespark.job.cluster;
+
+import io.gtespark.job.cli.StageOptions;
+import io.gtespark.job.cli.UsageException;
+
+/** The cluster stage's choices, checked once. */
+public final class ClusterSettings {
+  final int k; // 0 = auto
+  final int kMin;
+  final int kMax;
+  final long seed;
+  final int maxIter;
+  final boolean bisecting;
+  final boolean cosine;
+  final int representatives;
+
+  ClusterSettings(int k, int kMin, int kMax, long seed, int maxIter, boolean bisecting, boolean cosine,
+      int representatives) {
+    this.k = k;
+    this.kMin = kMin;
+    this.kMax = kMax;
+    this.seed = seed;
+    this.maxIter = maxIter;
+    this.bisecting = bisecting;
+    this.cosine = cosine;
+    this.representatives = representatives;
+  }
+
+  static ClusterSettings from(StageOptions o) {
+    String kValue = o.get("--k");
+    int k = kValue.equalsIgnoreCase("auto") ? 0 : o.getInt("--k");
+    if (!kValue.equalsIgnoreCase("auto") && k < 2) {
+      throw new UsageException("--k must be at least 2, or auto.");
+    }
+    int kMin = o.getInt("--k-min");
+    int kMax = o.getInt("--k-max");
+    if (k == 0 && (kMin < 2 || kMax < kMin)) {
+      throw new UsageException("--k auto needs 2 <= --k-min <= --k-max, got " + kMin + " and " + kMax + ".");
+    }
+    String algorithm = o.getChoice("--algorithm", "kmeans", "bisecting");
+    String distance = o.getChoice("--distance", "cosine", "euclidean");
+    return new ClusterSettings(k, kMin, kMax, Long.parseLong(o.get("--seed")), o.getInt("--max-iter"),
+        algorithm.equals("bisecting"), distance.equals("cosine"), o.getInt("--representatives"));
+  }
+}

@@ -1,0 +1,95 @@
+package io.gtespark.job.cluster;
+
+import io.gtespark.job.Stage;
+import io.gtespark.job.cli.EngineOptions;
+import io.gtespark.job.cli.OptionSpec;
+import io.gtespark.job.cli.StageOptions;
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.io.OutputFormat;
+import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.job.io.OutputMode;
+import io.gtespark.job.io.TableWriter;
+import io.gtespark.job.vectors.VectorTable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code cluster}: MLlib KMeans (cosine by default) or BisectingKMeans on a vector column.
+ * Writes {@code assignments/} (id, cluster, distance), {@code centroids/} (cluster, size,
+ * centroid), {@code representatives/} (the texts nearest each centroid) and
+ * {@code summary.json} (k, silhouette, cost, rows, rows left out for null vectors).
+ */
+public final class ClusterStage implements Stage {
+  @Override
+  public String name() {
+    return "cluster";
+  }
+
+  @Override
+  public String summary() {
+    return "Clusters the vectors of an embedding output (or raw text, embedded on the fly) with KMeans, cosine "
+        + "distance by default; --k auto picks k by silhouette.";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    List<OptionSpec> specs = new ArrayList<>(Arrays.asList(
+        OptionSpec.required("--input", "spark.gte.cluster.input", "embedding output (or raw text with --text-col)"),
+        OptionSpec.optional("--format", "spark.gte.input.format", "auto", "input format"),
+        OptionSpec.optional("--id-col", "spark.gte.idCol", "id", "id column"),
+        OptionSpec.optional("--vector-col", "spark.gte.vectorCol", "embedding", "vector column"),
+        OptionSpec.optional("--text-col", "spark.gte.cluster.textCol", null,
+            "text column: shown as representatives, embedded when there is no vector column"),
+        OptionSpec.required("--k", "spark.gte.cluster.k", "number of clusters, or auto"),
+        OptionSpec.optional("--k-min", "spark.gte.cluster.kMin", "2", "smallest k tried by --k auto"),
+        OptionSpec.optional("--k-max", "spark.gte.cluster.kMax", "10", "largest k tried by --k auto"),
+        OptionSpec.optional("--seed", "spark.gte.cluster.seed", "42", "random seed"),
+        OptionSpec.optional("--max-iter", "spark.gte.cluster.maxIter", "30", "maximum iterations"),
+        OptionSpec.optional("--algorithm", "spark.gte.cluster.algorithm", "kmeans", "kmeans or bisecting"),
+        OptionSpec.optional("--distance", "spark.gte.cluster.distance", "cosine", "cosine or euclidean"),
+        OptionSpec.optional("--representatives", "spark.gte.cluster.representatives", "3",
+            "texts nearest each centroid to keep"),
+        OptionSpec.required("--output", "spark.gte.output", "output folder"),
+        OptionSpec.optional("--output-format", "spark.gte.output.format", "parquet", "parquet, delta or json"),
+        OptionSpec.optional("--mode", "spark.gte.output.mode", "error", "error or overwrite")));
+    specs.addAll(EngineOptions.specs());
+    return specs;
+  }
+
+  @Override
+  public void run(SparkSession spark, StageOptions options) {
+    String output = options.get("--output");
+    OutputMode mode = OutputMode.parse(options.get("--mode"));
+    if (mode != OutputMode.ERROR && mode != OutputMode.OVERWRITE) {
+      throw new UsageException("cluster writes with --mode error or overwrite, not " + options.get("--mode") + ".");
+    }
+    OutputFormat format = OutputFormat.parse(options.get("--output-format"));
+    TableWriter whole = new TableWriter(spark, output, format, mode);
+    if (mode == OutputMode.ERROR && whole.exists()) {
+      throw new UsageException("Output " + output + " already exists. Use --mode overwrite or choose another --output.");
+    }
+    VectorTable table = VectorTable.load(spark, options.get("--input"), options.get("--format"),
+        options.get("--id-col"), options.get("--vector-col"), options.get("--text-col"),
+        VectorTable.lazySpec(EngineOptions.settings(spark, options), spark));
+    ClusterSettings settings = ClusterSettings.from(options);
+    ClusterResult result = new VectorClusterer(settings).fit(table);
+
+    OutputMode partMode = OutputMode.OVERWRITE;
+    new TableWriter(spark, output + "/assignments", format, partMode).write(result.assignments(), table.identity());
+    new TableWriter(spark, output + "/centroids", format, partMode).write(result.centroids(), table.identity());
+    if (result.representatives() != null) {
+      new TableWriter(spark, output + "/representatives", format, partMode)
+          .write(result.representatives(), table.identity());
+    }
+    Map<String, Object> summary = new LinkedHashMap<>(result.summary());
+    OutputIdentity.writeJson(new Path(output, "summary.json"), summary, spark.sparkContext().hadoopConfiguration());
+    System.out.println("cluster done: " + summary);
+  }
+}

@@ -1,0 +1,193 @@
+package io.gtespark.job.cluster;
+
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.vectors.VectorTable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.ml.Model;
+import org.apache.spark.ml.clustering.BisectingKMeans;
+import org.apache.spark.ml.clustering.BisectingKMeansModel;
+import org.apache.spark.ml.clustering.KMeans;
+import org.apache.spark.ml.clustering.KMeansModel;
+import org.apache.spark.ml.evaluation.ClusteringEvaluator;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/** Fits KMeans or BisectingKMeans on a vector table and derives assignments, sizes and representatives. */
+public final class VectorClusterer {
+  private final ClusterSettings settings;
+
+  VectorClusterer(ClusterSettings settings) {
+    this.settings = settings;
+  }
+
+  /** Clusters the rows of {@code table} that have a vector; rows without one are counted, not fitted. */
+  public ClusterResult fit(VectorTable table) {
+    long total = table.rows().count();
+    Dataset<Row> rows = table.withVectors()
+        .withColumn("features", org.apache.spark.ml.functions.array_to_vector(functions.col(VectorTable.VECTOR)))
+        .cache();
+    long n = rows.count();
+    if (n < 2) {
+      throw new UsageException("Clustering needs at least 2 rows with a vector; the input has " + n + " (of " + total
+          + " rows, the rest have null vectors).");
+    }
+    Map<String, Object> summary = new LinkedHashMap<>();
+    Map<Integer, Double> tried = new LinkedHashMap<>();
+    Model<?> model;
+    int k;
+    if (settings.k == 0) {
+      int best = -1;
+      double bestScore = Double.NEGATIVE_INFINITY;
+      Model<?> bestModel = null;
+      for (int candidate = settings.kMin; candidate <= Math.min(settings.kMax, n - 1); candidate++) {
+        Model<?> m = train(rows, candidate);
+        double s = silhouette(m.transform(rows));
+        tried.put(candidate, s);
+        if (s > bestScore) {
+          bestScore = s;
+          best = candidate;
+          bestModel = m;
+        }
+      }
+      if (bestModel == null) {
+        throw new UsageException("--k auto found no k to try between " + settings.kMin + " and " + settings.kMax
+            + " for " + n + " rows.");
+      }
+      k = best;
+      model = bestModel;
+    } else {
+      if (settings.k > n) {
+        throw new UsageException("--k " + settings.k + " is more than the " + n + " rows with vectors.");
+      }
+      k = settings.k;
+      model = train(rows, k);
+    }
+    Dataset<Row> predicted = model.transform(rows).cache();
+    Vector[] centers = centers(model);
+    float[][] centroids = new float[centers.length][];
+    for (int c = 0; c < centers.length; c++) {
+      double[] d = centers[c].toArray();
+      centroids[c] = new float[d.length];
+      for (int i = 0; i < d.length; i++) {
+        centroids[c][i] = (float) d[i];
+      }
+    }
+    UserDefinedFunction distance = functions.udf(new CentroidDistance(centroids, settings.cosine), DataTypes.DoubleType);
+    Dataset<Row> assigned = predicted.withColumn("distance",
+        distance.apply(functions.col(VectorTable.VECTOR), functions.col("cluster"))).cache();
+    Dataset<Row> assignments = assigned.select(functions.col(VectorTable.ID).as("id"), functions.col("cluster"),
+        functions.col("distance"));
+
+    SparkSession spark = rows.sparkSession();
+    Map<Integer, Long> sizes = new LinkedHashMap<>();
+    for (Row r : assigned.groupBy("cluster").count().collectAsList()) {
+      sizes.put(r.getInt(0), r.getLong(1));
+    }
+    List<Row> centroidRows = new ArrayList<>();
+    for (int c = 0; c < centroids.length; c++) {
+      List<Float> values = new ArrayList<>();
+      for (float f : centroids[c]) {
+        values.add(f);
+      }
+      centroidRows.add(RowFactory.create(c, sizes.getOrDefault(c, 0L), values));
+    }
+    Dataset<Row> centroidTable = spark.createDataFrame(centroidRows, new StructType()
+        .add("cluster", DataTypes.IntegerType, false)
+        .add("size", DataTypes.LongType, false)
+        .add("centroid", DataTypes.createArrayType(DataTypes.FloatType, false), false));
+
+    Dataset<Row> representatives = null;
+    if (table.hasText() && settings.representatives > 0) {
+      representatives = assigned
+          .withColumn("rank", functions.row_number().over(
+              Window.partitionBy("cluster").orderBy(functions.col("distance").asc(), functions.col(VectorTable.ID).asc())))
+          .filter(functions.col("rank").leq(settings.representatives))
+          .select(functions.col("cluster"), functions.col("rank"), functions.col(VectorTable.ID).as("id"),
+              functions.col(VectorTable.TEXT).as("text"), functions.col("distance"));
+    }
+    summary.put("k", k);
+    summary.put("algorithm", settings.bisecting ? "bisecting" : "kmeans");
+    summary.put("distance", settings.cosine ? "cosine" : "euclidean");
+    summary.put("seed", settings.seed);
+    summary.put("rows", total);
+    summary.put("clusteredRows", n);
+    summary.put("excludedNullVectors", total - n);
+    summary.put("silhouette", tried.containsKey(k) ? tried.get(k) : silhouette(predicted));
+    summary.put("cost", cost(model, predicted));
+    summary.put("sizes", sizes);
+    if (!tried.isEmpty()) {
+      summary.put("silhouetteByK", tried);
+    }
+    return new ClusterResult(assignments, centroidTable, representatives, summary);
+  }
+
+  private Model<?> train(Dataset<Row> rows, int k) {
+    if (settings.bisecting) {
+      return new BisectingKMeans().setK(k).setSeed(settings.seed).setMaxIter(settings.maxIter)
+          .setDistanceMeasure(settings.cosine ? "cosine" : "euclidean").setFeaturesCol("features")
+          .setPredictionCol("cluster").fit(rows);
+    }
+    return new KMeans().setK(k).setSeed(settings.seed).setMaxIter(settings.maxIter)
+        .setDistanceMeasure(settings.cosine ? "cosine" : "euclidean").setFeaturesCol("features")
+        .setPredictionCol("cluster").fit(rows);
+  }
+
+  private double silhouette(Dataset<Row> predicted) {
+    return new ClusteringEvaluator().setFeaturesCol("features").setPredictionCol("cluster")
+        .setDistanceMeasure(settings.cosine ? "cosine" : "squaredEuclidean").evaluate(predicted);
+  }
+
+  private static Vector[] centers(Model<?> model) {
+    return model instanceof KMeansModel ? ((KMeansModel) model).clusterCenters()
+        : ((BisectingKMeansModel) model).clusterCenters();
+  }
+
+  private static double cost(Model<?> model, Dataset<Row> predicted) {
+    return model instanceof KMeansModel ? ((KMeansModel) model).summary().trainingCost()
+        : ((BisectingKMeansModel) model).summary().trainingCost();
+  }
+
+  /** Distance of a vector to its cluster's centroid: 1 - cosine, or Euclidean. */
+  static final class CentroidDistance implements UDF2<scala.collection.Seq<Object>, Integer, Double> {
+    private static final long serialVersionUID = 1L;
+    private final float[][] centroids;
+    private final boolean cosine;
+
+    CentroidDistance(float[][] centroids, boolean cosine) {
+      this.centroids = centroids;
+      this.cosine = cosine;
+    }
+
+    @Override
+    public Double call(scala.collection.Seq<Object> vector, Integer cluster) {
+      float[] c = centroids[cluster];
+      double dot = 0;
+      double nv = 0;
+      double nc = 0;
+      double sq = 0;
+      for (int i = 0; i < c.length; i++) {
+        double v = ((Number) vector.apply(i)).doubleValue();
+        dot += v * c[i];
+        nv += v * v;
+        nc += (double) c[i] * c[i];
+        sq += (v - c[i]) * (v - c[i]);
+      }
+      if (!cosine) {
+        return Math.sqrt(sq);
+      }
+      return nv == 0 || nc == 0 ? 1.0 : 1.0 - dot / Math.sqrt(nv * nc);
+    }
+  }
+}

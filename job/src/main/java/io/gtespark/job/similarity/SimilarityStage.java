@@ -1,0 +1,167 @@
+package io.gtespark.job.similarity;
+
+import io.gtespark.job.Stage;
+import io.gtespark.job.cli.EngineOptions;
+import io.gtespark.job.cli.OptionSpec;
+import io.gtespark.job.cli.StageOptions;
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.io.InputFormat;
+import io.gtespark.job.io.OutputFormat;
+import io.gtespark.job.io.OutputMode;
+import io.gtespark.job.io.TableReader;
+import io.gtespark.job.io.TableWriter;
+import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.udf.api.SentenceComparison;
+import io.gtespark.udf.encode.EncoderSpec;
+import io.gtespark.udf.model.ModelIdentity;
+import io.gtespark.udf.spark.EmbeddingSettings;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code similarity}: (a) top-K corpus rows per query, (b) nearest neighbours inside one set,
+ * (c) a score per given id pair, (d) the model card's example as a one-liner. Inputs are
+ * embedding outputs or raw text embedded on the fly.
+ */
+public final class SimilarityStage implements Stage {
+  @Override
+  public String name() {
+    return "similarity";
+  }
+
+  @Override
+  public String summary() {
+    return "Top-K similar corpus rows per query (--queries/--corpus), nearest neighbours within a set (--self), "
+        + "scores of id pairs (--pairs), or the model card's example (--source/--compare).";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    List<OptionSpec> specs = new ArrayList<>(Arrays.asList(
+        OptionSpec.optional("--queries", "spark.gte.similarity.queries", null, "queries table (embedding output or raw text)"),
+        OptionSpec.optional("--corpus", "spark.gte.similarity.corpus", null, "corpus table (embedding output or raw text)"),
+        OptionSpec.flag("--self", "spark.gte.similarity.self", "nearest neighbours of each row of --input within --input"),
+        OptionSpec.optional("--input", "spark.gte.similarity.input", null, "the table for --self and --pairs"),
+        OptionSpec.optional("--pairs", "spark.gte.similarity.pairs", null, "table of id pairs (columns id_a, id_b) to score"),
+        OptionSpec.repeatable("--source", null, false, "a source sentence (model card example; prints scores)"),
+        OptionSpec.repeatable("--compare", null, false, "a sentence to compare with the first --source"),
+        OptionSpec.optional("--format", "spark.gte.input.format", "auto", "input format of every table"),
+        OptionSpec.optional("--id-col", "spark.gte.idCol", "id", "id column of the inputs"),
+        OptionSpec.optional("--vector-col", "spark.gte.vectorCol", "embedding", "vector column of embedding outputs"),
+        OptionSpec.optional("--text-col", "spark.gte.similarity.textCol", null, "text column, to embed raw inputs on the fly"),
+        OptionSpec.optional("--top-k", "spark.gte.similarity.topK", "10", "neighbours per query"),
+        OptionSpec.optional("--min-score", "spark.gte.similarity.minScore", null,
+            "drop pairs scoring below this (near-duplicate detection: e.g. 0.95); default none, 0.5 with --approx"),
+        OptionSpec.flag("--approx", "spark.gte.similarity.approx", "approximate search with MLlib LSH (very large corpora)"),
+        OptionSpec.optional("--lsh-tables", "spark.gte.similarity.lshTables", "4", "LSH hash tables (more: better recall, slower)"),
+        OptionSpec.optional("--lsh-bucket", "spark.gte.similarity.lshBucket", "0.5", "LSH bucket length"),
+        OptionSpec.optional("--block-rows", "spark.gte.similarity.blockRows", "4096", "rows per broadcast block (exact search)"),
+        OptionSpec.optional("--output", "spark.gte.output", null, "output path"),
+        OptionSpec.optional("--output-format", "spark.gte.output.format", "parquet", "parquet, delta or json"),
+        OptionSpec.optional("--mode", "spark.gte.output.mode", "error", "error or overwrite")));
+    specs.addAll(EngineOptions.specs());
+    return specs;
+  }
+
+  @Override
+  public void run(SparkSession spark, StageOptions options) {
+    EmbeddingSettings settings = EngineOptions.settings(spark, options);
+    if (!options.getAll("--source").isEmpty()) {
+      modelCardExample(settings, options);
+      return;
+    }
+    String output = options.get("--output");
+    if (output == null) {
+      throw new UsageException("similarity needs --output (or --source/--compare to just print scores).");
+    }
+    OutputMode mode = OutputMode.parse(options.get("--mode"));
+    if (mode != OutputMode.ERROR && mode != OutputMode.OVERWRITE) {
+      throw new UsageException("similarity writes with --mode error or overwrite, not " + options.get("--mode") + ".");
+    }
+    TableWriter writer = new TableWriter(spark, output, OutputFormat.parse(options.get("--output-format")), mode);
+    Supplier<EncoderSpec> spec = VectorTable.lazySpec(settings, spark);
+    String format = options.get("--format");
+    String idCol = options.get("--id-col");
+    String vectorCol = options.get("--vector-col");
+    String textCol = options.get("--text-col");
+    int k = options.getInt("--top-k");
+    if (k < 1) {
+      throw new UsageException("--top-k must be at least 1.");
+    }
+    boolean approx = options.isOn("--approx");
+    double minScore = options.get("--min-score") != null ? Double.parseDouble(options.get("--min-score"))
+        : approx ? 0.5 : Double.NEGATIVE_INFINITY;
+
+    Dataset<Row> result;
+    ModelIdentity identity;
+    ExactTopK.Blocks blocks = new ExactTopK.Blocks();
+    if (options.get("--pairs") != null) {
+      VectorTable vectors = VectorTable.load(spark, required(options, "--input", "--pairs"), format, idCol, vectorCol,
+          textCol, spec);
+      writer.checkBeforeRun(vectors.identity());
+      Dataset<Row> pairs = TableReader.read(spark, options.get("--pairs"), InputFormat.parse(format));
+      result = PairScores.score(pairs, vectors.rows());
+      identity = vectors.identity();
+    } else if (options.isOn("--self")) {
+      VectorTable set = VectorTable.load(spark, required(options, "--input", "--self"), format, idCol, vectorCol,
+          textCol, spec);
+      writer.checkBeforeRun(set.identity());
+      Dataset<Row> rows = set.withVectors().cache();
+      result = approx ? approxTopK(rows, rows, k, true, minScore, options)
+          : ExactTopK.topK(spark, rows, rows, k, true, minScore, options.getInt("--block-rows"), blocks);
+      identity = set.identity();
+    } else {
+      VectorTable queries = VectorTable.load(spark, required(options, "--queries", "query/corpus search"), format,
+          idCol, vectorCol, textCol, spec);
+      VectorTable corpus = VectorTable.load(spark, required(options, "--corpus", "query/corpus search"), format,
+          idCol, vectorCol, textCol, spec);
+      VectorTable.requireComparable(queries, corpus);
+      identity = VectorTable.anyIdentity(queries, corpus);
+      writer.checkBeforeRun(identity);
+      Dataset<Row> q = queries.withVectors().cache();
+      Dataset<Row> d = corpus.withVectors().cache();
+      result = approx ? approxTopK(q, d, k, false, minScore, options)
+          : ExactTopK.topK(spark, q, d, k, false, minScore, options.getInt("--block-rows"), blocks);
+    }
+    try {
+      writer.write(result, identity);
+    } finally {
+      blocks.release();
+    }
+    long rows = writer.format() == OutputFormat.DELTA ? spark.read().format("delta").load(output).count()
+        : spark.read().format(writer.format().source()).load(output).count();
+    System.out.printf("similarity done: %d rows written to %s%n", rows, output);
+  }
+
+  private static Dataset<Row> approxTopK(Dataset<Row> q, Dataset<Row> d, int k, boolean self, double minScore,
+      StageOptions options) {
+    return ApproxTopK.topK(q, d, k, self, minScore, options.getInt("--lsh-tables"),
+        Double.parseDouble(options.get("--lsh-bucket")), 42L);
+  }
+
+  private static String required(StageOptions options, String flag, String forWhat) {
+    String v = options.get(flag);
+    if (v == null) {
+      throw new UsageException(forWhat + " needs " + flag + ".");
+    }
+    return v;
+  }
+
+  private static void modelCardExample(EmbeddingSettings settings, StageOptions options) {
+    EncoderSpec spec = settings.toLocalSpec(Runtime.getRuntime().availableProcessors());
+    List<String> sources = options.getAll("--source");
+    List<String> compare = options.getAll("--compare");
+    SentenceComparison result = SentenceComparison.run(spec, sources, compare);
+    List<String> against = compare.isEmpty() ? sources.subList(1, sources.size()) : compare;
+    double[] scores = result.scores();
+    System.out.println("source: " + sources.get(0));
+    for (int i = 0; i < scores.length; i++) {
+      System.out.printf("  %.4f  %s%n", scores[i], against.get(i));
+    }
+  }
+}

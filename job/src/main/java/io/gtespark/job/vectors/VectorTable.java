@@ -1,0 +1,156 @@
+package io.gtespark.job.vectors;
+
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.io.InputFormat;
+import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.job.io.TableReader;
+import io.gtespark.udf.encode.EncoderSpec;
+import io.gtespark.udf.model.ModelIdentity;
+import io.gtespark.udf.spark.DatasetEmbedder;
+import io.gtespark.udf.spark.EmbeddingColumns;
+import io.gtespark.udf.spark.EmbeddingSettings;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * A table of (id, vector[, text]) for the similarity and cluster stages: an embedding output
+ * read as it is, or raw text embedded on the fly with the run's model. Knows which model made
+ * its vectors, so that vectors of different models are never compared.
+ */
+public final class VectorTable {
+  /** Column names of the normalised view. */
+  public static final String ID = "id";
+  public static final String VECTOR = "vector";
+  public static final String TEXT = "text";
+
+  private final Dataset<Row> rows;
+  private final ModelIdentity identity;
+  private final String source;
+
+  private VectorTable(Dataset<Row> rows, ModelIdentity identity, String source) {
+    this.rows = rows;
+    this.identity = identity;
+    this.source = source;
+  }
+
+  /**
+   * Loads {@code input}. If it has {@code vectorCol} the vectors are used; otherwise
+   * {@code textCol} is embedded with the model of {@code settings} (resolved only then).
+   */
+  public static VectorTable load(SparkSession spark, String input, String format, String idCol, String vectorCol,
+      String textCol, Supplier<EncoderSpec> spec) {
+    Dataset<Row> df = TableReader.read(spark, input, InputFormat.parse(format));
+    List<String> columns = Arrays.asList(df.columns());
+    if (!columns.contains(idCol)) {
+      throw new UsageException("Input " + input + " has no id column '" + idCol + "' (its columns are " + columns
+          + "); name it with --id-col.");
+    }
+    ModelIdentity identity;
+    if (columns.contains(vectorCol)) {
+      DataType t = df.schema().apply(vectorCol).dataType();
+      if (!(t instanceof ArrayType) || !(((ArrayType) t).elementType().equals(DataTypes.FloatType)
+          || ((ArrayType) t).elementType().equals(DataTypes.DoubleType))) {
+        throw new UsageException("Column '" + vectorCol + "' of " + input + " is " + t.simpleString()
+            + ", not an array of float; is it the output of the embed stage?");
+      }
+      identity = recordedIdentity(spark, input);
+    } else if (textCol != null && columns.contains(textCol)) {
+      EncoderSpec s = spec.get();
+      EmbeddingColumns cols = EmbeddingColumns.of(df.schema(), List.of(textCol), List.of(vectorCol));
+      df = DatasetEmbedder.embed(df, s, cols, null);
+      identity = s.identity();
+    } else {
+      throw new UsageException("Input " + input + " has neither a vector column '" + vectorCol + "' nor a text column "
+          + (textCol == null ? "(none given)" : "'" + textCol + "'") + "; its columns are " + columns
+          + ". Pass --vector-col for embedding outputs or --text-col for raw text.");
+    }
+    Dataset<Row> view = textCol != null && columns.contains(textCol)
+        ? df.select(df.col(idCol).as(ID), df.col(vectorCol).cast("array<float>").as(VECTOR), df.col(textCol).as(TEXT))
+        : df.select(df.col(idCol).as(ID), df.col(vectorCol).cast("array<float>").as(VECTOR));
+    return new VectorTable(view, identity, input);
+  }
+
+  private static ModelIdentity recordedIdentity(SparkSession spark, String input) {
+    ModelIdentity sidecar = OutputIdentity.readSidecar(input, spark.sparkContext().hadoopConfiguration());
+    if (sidecar != null) {
+      return sidecar;
+    }
+    try {
+      Row detail = spark.sql("DESCRIBE DETAIL delta.`" + input + "`").select("properties").first();
+      Map<String, String> props = new HashMap<>();
+      scala.collection.Map<String, String> m = detail.getMap(0);
+      m.foreach(kv -> props.put(kv._1(), kv._2()));
+      return ModelIdentity.fromProperties(props);
+    } catch (RuntimeException e) {
+      return null; // not a Delta table and no sidecar: the model is unknown
+    }
+  }
+
+  /** Refuses to compare vectors of two tables made by different models. */
+  public static void requireComparable(VectorTable a, VectorTable b) {
+    if (a.identity != null && b.identity != null && !a.identity.equals(b.identity)) {
+      throw new UsageException("The vectors of " + a.source + " were made with " + a.identity + " and those of "
+          + b.source + " with " + b.identity + "; scores between different models are meaningless. Embed both "
+          + "with the same --model and settings.");
+    }
+  }
+
+  /** Rows (id, vector[, text]), null vectors included. */
+  public Dataset<Row> rows() {
+    return rows;
+  }
+
+  /** Rows whose vector is not null. */
+  public Dataset<Row> withVectors() {
+    return rows.filter(rows.col(VECTOR).isNotNull());
+  }
+
+  public boolean hasText() {
+    return Arrays.asList(rows.columns()).contains(TEXT);
+  }
+
+  /** The model that made the vectors, or null when the input does not record it. */
+  public ModelIdentity identity() {
+    return identity;
+  }
+
+  /** Identity of the first table that knows its model. */
+  public static ModelIdentity anyIdentity(VectorTable... tables) {
+    for (VectorTable t : tables) {
+      if (t.identity != null) {
+        return t.identity;
+      }
+    }
+    return null;
+  }
+
+  /** Converts a Spark array value (a Scala Seq or Java list of floats) to a float array. */
+  public static float[] toFloats(Row row, int field) {
+    List<Object> list = row.getList(field);
+    float[] v = new float[list.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = ((Number) list.get(i)).floatValue();
+    }
+    return v;
+  }
+
+  /** Settings placeholder so callers can pass a lazily resolved spec. */
+  public static Supplier<EncoderSpec> lazySpec(EmbeddingSettings settings, SparkSession spark) {
+    EncoderSpec[] cache = new EncoderSpec[1];
+    return () -> {
+      if (cache[0] == null) {
+        cache[0] = settings.toSpec(spark);
+      }
+      return cache[0];
+    };
+  }
+}
