@@ -65,7 +65,8 @@ public final class GteSparkMain {
     } catch (UsageException | IllegalArgumentException | ModelException e) {
       System.err.println("error: " + e.getMessage());
       return 2;
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Spark throws checked SparkExceptions from Scala code without declaring them.
       System.err.println("error: " + stage.name() + " failed: " + rootMessage(e));
       return 1;
     } finally {

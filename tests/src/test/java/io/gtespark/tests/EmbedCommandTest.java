@@ -185,4 +185,75 @@ class EmbedCommandTest extends SharedSparkSession {
     }
     assertTrue(help.out.contains("spark.gte.maxLength"));
   }
+
+  @Test
+  void deltaAppendsWithATransactionVersionAreIdempotent() {
+    String out = path("emb-txn");
+    String[] base = {"embed", "--input", jsonl, "--text-col", "text", "--output", out, "--output-format", "delta",
+        "--mode", "append", "--txn-app-id", "nightly-docs"};
+    CommandLineRun first = CommandLineRun.of(spark, concat(base, "--txn-version", "1"));
+    assertEquals(0, first.exitCode, first.err);
+    assertEquals(40, spark.read().format("delta").load(out).count());
+    assertEquals(0, CommandLineRun.of(spark, concat(base, "--txn-version", "1")).exitCode);
+    assertEquals(40, spark.read().format("delta").load(out).count(), "a rerun of version 1 adds nothing");
+    assertEquals(0, CommandLineRun.of(spark, concat(base, "--txn-version", "2")).exitCode);
+    assertEquals(80, spark.read().format("delta").load(out).count());
+    Row props = spark.sql("DESCRIBE DETAIL delta.`" + out + "`").select("properties").first();
+    assertEquals("384", scala.jdk.javaapi.CollectionConverters.asJava(props.<String, String>getMap(0))
+        .get("gte.model.dimension"));
+    CommandLineRun parquet = CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--output",
+        path("txn-parquet"), "--mode", "append", "--txn-app-id", "x", "--txn-version", "1");
+    assertEquals(2, parquet.exitCode);
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Test
+  void float16VectorsHalveTheBytesAndKeepTheDirection() throws IOException {
+    String f32 = path("emb-f32");
+    String f16 = path("emb-f16");
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--id-col", "id",
+        "--output", f32).exitCode);
+    CommandLineRun run = CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--id-col", "id",
+        "--output", f16, "--vector-type", "float16");
+    assertEquals(0, run.exitCode, run.err);
+    assertEquals("binary", spark.read().parquet(f16).schema().apply("embedding").dataType().simpleString());
+
+    io.gtespark.udf.spark.GteSqlFunctions.registerDecoder(spark);
+    Map<Long, float[]> a = new java.util.HashMap<>();
+    for (Row r : spark.read().parquet(f32).filter("embedding IS NOT NULL").select("id", "embedding").collectAsList()) {
+      a.put(r.getLong(0), EngineOnSparkTest.toFloats(r.getList(1)));
+    }
+    Dataset<Row> decoded = spark.read().parquet(f16).selectExpr("id", "gte_vector(embedding) AS v");
+    double worst = 1;
+    for (Row r : decoded.filter("v IS NOT NULL").collectAsList()) {
+      worst = Math.min(worst, io.gtespark.udf.encode.VectorMath.cosine(a.get(r.getLong(0)),
+          EngineOnSparkTest.toFloats(r.getList(1))));
+    }
+    assertEquals(38, a.size());
+    assertTrue(worst >= 0.999, "float16 vs float32 cosine " + worst);
+    long bytes32 = vectorBytes(f32);
+    long bytes16 = vectorBytes(f16);
+    System.out.printf("float16: worst cosine to float32 %.6f; data files %d vs %d bytes (%.2fx)%n", worst, bytes16,
+        bytes32, (double) bytes32 / bytes16);
+    assertTrue(bytes16 < bytes32 * 0.7, bytes16 + " vs " + bytes32);
+
+    CommandLineRun mixed = CommandLineRun.of(spark, "embed", "--input", jsonl, "--text-col", "text", "--output", f16,
+        "--mode", "append");
+    assertEquals(2, mixed.exitCode, "float32 rows cannot be appended to a float16 table");
+    String neighbours = path("f16-neighbours");
+    assertEquals(0, CommandLineRun.of(spark, "similarity", "--self", "--input", f16, "--top-k", "2",
+        "--output", neighbours).exitCode);
+    assertEquals(38 * 2, spark.read().parquet(neighbours).count());
+  }
+
+  private static long vectorBytes(String dir) throws IOException {
+    try (java.util.stream.Stream<Path> s = Files.list(Path.of(dir))) {
+      return s.filter(p -> p.getFileName().toString().endsWith(".parquet")).mapToLong(p -> p.toFile().length()).sum();
+    }
+  }
 }

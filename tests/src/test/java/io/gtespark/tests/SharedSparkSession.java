@@ -20,8 +20,13 @@ public abstract class SharedSparkSession {
   @BeforeAll
   static void startSpark() throws IOException {
     scratch = Files.createTempDirectory("gte-spark-test");
-    spark = SparkSession.builder()
-        .master("local[2]")
+    spark = session(System.getProperty("gte.test.master", "local[2]"));
+  }
+
+  /** A local session on {@code master} with the settings every test class shares. */
+  static SparkSession session(String master) {
+    return SparkSession.builder()
+        .master(master)
         .appName("gte-spark-tests")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")

@@ -7,6 +7,7 @@ import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputIdentity;
 import io.gtespark.job.io.TableReader;
+import io.gtespark.job.metrics.MemoryProbe;
 import io.gtespark.udf.encode.EncodeCounters;
 import io.gtespark.udf.encode.EncoderSpec;
 import io.gtespark.udf.encode.TextEncoder;
@@ -58,7 +59,10 @@ public final class BenchStage implements Stage {
         OptionSpec.optional("--runs", "spark.gte.bench.runs", "3", "timed runs per measurement"),
         OptionSpec.optional("--warmup", "spark.gte.bench.warmup", "1", "untimed runs first"),
         OptionSpec.optional("--variants", "spark.gte.bench.variants", "core",
-            "core (bare loop vs Spark) or all (adds padding, sorting, SQL function, threads x tasks)"),
+            "core (bare loop vs Spark), all (adds padding, sorting, SQL function, threads x tasks) or budgets "
+                + "(bare loop per --budgets value)"),
+        OptionSpec.optional("--budgets", "spark.gte.bench.budgets", "64,128,256,512,1024,2048,4096",
+            "batch token budgets tried by --variants budgets"),
         OptionSpec.optional("--variant-docs", "spark.gte.bench.variantDocs", "1000",
             "documents used by the extra variants (the slow SQL path above all)"),
         OptionSpec.optional("--report", "spark.gte.bench.report", null, "also write the results as JSON here")));
@@ -109,14 +113,31 @@ public final class BenchStage implements Stage {
     boolean threadsGiven = options.get("--threads") != null;
 
     long loadStart = System.nanoTime();
-    EncoderSpec bareSpec = settings.toLocalSpec(cores);
+    // The tuned bare loop: one caller thread per core, each with one ONNX Runtime thread, on one
+    // shared session; it beat one caller with all cores as intra-op threads (see docs/benchmarks.md).
+    EncoderSpec bareSpec = settings.toLocalSpec(1);
+    int callers = threadsGiven ? Math.max(1, cores / bareSpec.threads()) : cores;
     TextEncoder.forTask(bareSpec).encodeOne("warm up the session");
     double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
     MemoryProbe.resetPeaks();
 
     List<Result> results = new ArrayList<>();
-    Result bare = measure("bare encoder loop (" + bareSpec.threads() + " threads)", texts.size(), runs, warmup,
-        () -> bareRun(bareSpec, texts));
+    if (options.get("--variants").equals("budgets")) {
+      int n = Math.min(texts.size(), options.getInt("--variant-docs"));
+      List<String> subset = texts.subList(0, n);
+      Result first = null;
+      for (String b : options.get("--budgets").split(",")) {
+        int budget = Integer.parseInt(b.trim());
+        Result r = measure("bare, batch budget " + budget + " tokens", n, runs, warmup,
+            () -> bareRun(bareSpec.toBuilder().batchMaxTokens(budget).build(), subset, callers));
+        results.add(r);
+        first = first == null ? r : first;
+      }
+      report(results, first, loadSeconds, n, options.get("--report"), bareSpec);
+      return;
+    }
+    Result bare = measure("bare encoder loop (" + callers + " callers x " + bareSpec.threads() + " threads)",
+        texts.size(), runs, warmup, () -> bareRun(bareSpec, texts, callers));
     results.add(bare);
 
     Dataset<Row> frame = input.select(textCol).repartition(cores).cache();
@@ -131,16 +152,19 @@ public final class BenchStage implements Stage {
       Dataset<Row> small = n == texts.size() ? frame : frame.limit(n).repartition(cores).cache();
       small.count();
       if (n < texts.size()) {
-        results.add(measure("bare, " + n + " docs", n, runs, warmup, () -> bareRun(bareSpec, subset)));
+        results.add(measure("bare, " + n + " docs", n, runs, warmup, () -> bareRun(bareSpec, subset, callers)));
       }
       results.add(measure("bare, padded to max length", n, runs, warmup,
-          () -> bareRun(bareSpec.toBuilder().padToMaxLength(true).build(), subset)));
+          () -> bareRun(bareSpec.toBuilder().padToMaxLength(true).build(), subset, callers)));
       results.add(measure("bare, batches in input order (unsorted)", n, runs, warmup,
-          () -> bareRun(bareSpec.toBuilder().sortByLength(false).build(), subset)));
-      if (!threadsGiven) {
-        EncoderSpec oneThread = bareSpec.toBuilder().threads(1).build();
-        results.add(measure("bare, 1 thread", n, runs, warmup, () -> bareRun(oneThread, subset)));
-      }
+          () -> bareRun(bareSpec.toBuilder().sortByLength(false).build(), subset, callers)));
+      results.add(measure("bare, batch budget 4096 tokens", n, runs, warmup,
+          () -> bareRun(bareSpec.toBuilder().batchMaxTokens(4096).build(), subset, callers)));
+      EncoderSpec allThreads = bareSpec.toBuilder().threads(cores).build();
+      results.add(measure("bare, 1 caller x " + cores + " threads", n, runs, warmup,
+          () -> bareRun(allThreads, subset, 1)));
+      results.add(measure("bare, 1 caller x 1 thread (one core)", n, runs, warmup,
+          () -> bareRun(bareSpec, subset, 1)));
       if (n < texts.size()) {
         results.add(measure("Spark, " + n + " docs, " + cores + " tasks x " + sparkSpec.threads() + " threads", n,
             runs, warmup, () -> sparkRun(small, sparkSpec, textCol)));
@@ -174,13 +198,46 @@ public final class BenchStage implements Stage {
     return r;
   }
 
-  private static EncodeCounters bareRun(EncoderSpec spec, List<String> texts) {
-    TextEncoder encoder = TextEncoder.forTask(spec);
-    int chunk = spec.chunkRows();
-    for (int from = 0; from < texts.size(); from += chunk) {
-      encoder.encode(texts.subList(from, Math.min(texts.size(), from + chunk)));
+  /**
+   * The engine's own encoder on the driver, no Spark: {@code callers} threads each encode a
+   * contiguous share of the texts, chunk by chunk, through the JVM's shared session.
+   */
+  private static EncodeCounters bareRun(EncoderSpec spec, List<String> texts, int callers) {
+    EncodeCounters total = new EncodeCounters();
+    List<Thread> threads = new ArrayList<>();
+    List<EncodeCounters> parts = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+    int share = (texts.size() + callers - 1) / callers;
+    for (int c = 0; c < callers; c++) {
+      List<String> slice = texts.subList(Math.min(texts.size(), c * share), Math.min(texts.size(), (c + 1) * share));
+      Thread t = new Thread(() -> {
+        try {
+          TextEncoder encoder = TextEncoder.forTask(spec);
+          int chunk = spec.chunkRows();
+          for (int from = 0; from < slice.size(); from += chunk) {
+            encoder.encode(slice.subList(from, Math.min(slice.size(), from + chunk)));
+          }
+          parts.add(encoder.counters());
+        } catch (Throwable e) {
+          errors.add(e);
+        }
+      }, "bench-caller-" + c);
+      threads.add(t);
+      t.start();
     }
-    return encoder.counters();
+    for (Thread t : threads) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("bench interrupted", e);
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new IllegalStateException("bare encoder loop failed: " + errors.get(0), errors.get(0));
+    }
+    parts.forEach(total::add);
+    return total;
   }
 
   private static EncodeCounters sparkRun(Dataset<Row> frame, EncoderSpec spec, String textCol) {

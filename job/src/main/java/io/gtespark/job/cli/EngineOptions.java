@@ -47,7 +47,7 @@ public final class EngineOptions {
         OptionSpec.optional("--normalize", GteConf.NORMALIZE, null, "L2-normalise vectors, true or false (default true)"),
         OptionSpec.optional("--device", GteConf.DEVICE, null, "auto, cpu or cuda (default auto)"),
         OptionSpec.optional("--batch-tokens", GteConf.BATCH_MAX_TOKENS, null,
-            "token budget per batch, rows x padded length (default 4096 on CPU, 32768 on GPU)"),
+            "token budget per batch, rows x padded length (default 1024 on CPU, 32768 on GPU)"),
         OptionSpec.optional("--batch-rows", GteConf.BATCH_MAX_ROWS, null,
             "row cap per batch (default " + GteConf.BATCH_MAX_ROWS_DEFAULT + ")"),
         OptionSpec.optional("--chunk-rows", GteConf.CHUNK_ROWS, null,

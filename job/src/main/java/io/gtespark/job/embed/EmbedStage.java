@@ -13,6 +13,7 @@ import io.gtespark.job.io.TableWriter;
 import io.gtespark.job.metrics.ProgressListener;
 import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.udf.encode.EncoderSpec;
+import io.gtespark.udf.model.ModelIdentity;
 import io.gtespark.udf.spark.DatasetEmbedder;
 import io.gtespark.udf.spark.EmbeddingColumns;
 import io.gtespark.udf.spark.EncodeCountersAccumulator;
@@ -54,6 +55,12 @@ public final class EmbedStage implements Stage {
         OptionSpec.required("--output", "spark.gte.output", "output path"),
         OptionSpec.optional("--output-format", "spark.gte.output.format", "parquet", "parquet, delta or json"),
         OptionSpec.optional("--mode", "spark.gte.output.mode", "error", "error, overwrite, append or merge"),
+        OptionSpec.optional("--vector-type", "spark.gte.vectorType", "float32",
+            "float32 (array<float>) or float16 (binary, half the bytes; read back with gte_vector)"),
+        OptionSpec.optional("--txn-app-id", "spark.gte.delta.txnAppId", null,
+            "Delta append: a stable name of this pipeline; with --txn-version a rerun never doubles rows"),
+        OptionSpec.optional("--txn-version", "spark.gte.delta.txnVersion", null,
+            "Delta append: this run's number, increasing per run (e.g. the scheduler's run number)"),
         OptionSpec.optional("--partitions", "spark.gte.partitions", null,
             "repartition the input into N partitions before embedding (default: keep the input's)")));
     specs.addAll(EngineOptions.specs());
@@ -83,10 +90,16 @@ public final class EmbedStage implements Stage {
     if (storeHashes) {
       input = ContentHash.withHashes(input, textCols);
     }
-    EmbeddingColumns columns = EmbeddingColumns.of(input.schema(), textCols, outputCols);
+    String vectorType = options.getChoice("--vector-type", "float32", "float16");
+    EmbeddingColumns columns = EmbeddingColumns.of(input.schema(), textCols, outputCols, vectorType.equals("float16"));
     EncoderSpec spec = EngineOptions.settings(spark, options).toSpec(spark);
+    ModelIdentity identity = spec.identity().withVectorType(vectorType);
     TableWriter writer = new TableWriter(spark, options.get("--output"), outputFormat, mode);
-    writer.checkBeforeRun(spec.identity());
+    if (options.get("--txn-app-id") != null || options.get("--txn-version") != null) {
+      writer.withTransaction(options.get("--txn-app-id"),
+          options.get("--txn-version") == null ? -1 : options.getInt("--txn-version"));
+    }
+    writer.checkBeforeRun(identity);
 
     if (options.get("--partitions") != null) {
       input = input.repartition(options.getInt("--partitions"));
@@ -98,9 +111,9 @@ public final class EmbedStage implements Stage {
     long rowsIn = -1;
     try {
       if (mode == OutputMode.MERGE) {
-        rowsIn = merge(spark, input, idCol, textCols, spec, columns, counters, writer);
+        rowsIn = merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer);
       } else {
-        writer.write(DatasetEmbedder.embed(input, spec, columns, counters), spec.identity());
+        writer.write(DatasetEmbedder.embed(input, spec, columns, counters), identity);
       }
     } finally {
       spark.sparkContext().removeSparkListener(progress);
@@ -111,7 +124,8 @@ public final class EmbedStage implements Stage {
         .put("textColumns", textCols.size())
         .put("output", writer.output())
         .put("outputFormat", outputFormat.source())
-        .put("mode", mode.name().toLowerCase());
+        .put("mode", mode.name().toLowerCase())
+        .put("vectorType", vectorType);
     if (rowsIn >= 0) {
       metrics.put("rowsIn", rowsIn).put("rowsEmbedded", rowsEmbedded).put("rowsUnchanged", rowsIn - rowsEmbedded);
     }
@@ -121,7 +135,8 @@ public final class EmbedStage implements Stage {
 
   /** Embeds and upserts only new or changed rows; returns the number of input rows. */
   private static long merge(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
-      EncoderSpec spec, EmbeddingColumns columns, EncodeCountersAccumulator counters, TableWriter writer) {
+      EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns, EncodeCountersAccumulator counters,
+      TableWriter writer) {
     long rowsIn = hashed.count();
     long distinctIds = hashed.select(idCol).distinct().count();
     if (distinctIds != rowsIn) {
@@ -135,7 +150,7 @@ public final class EmbedStage implements Stage {
     try {
       embedded.count();
       merge.upsert(embedded, df -> {
-        writer.write(df, spec.identity());
+        writer.write(df, identity);
         return null;
       });
     } finally {

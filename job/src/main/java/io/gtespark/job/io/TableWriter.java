@@ -23,12 +23,32 @@ public final class TableWriter {
   private final String output;
   private final OutputFormat format;
   private final OutputMode mode;
+  private String txnAppId;
+  private long txnVersion = -1;
 
   public TableWriter(SparkSession spark, String output, OutputFormat format, OutputMode mode) {
     this.spark = spark;
     this.output = output;
     this.format = format;
     this.mode = mode;
+  }
+
+  /**
+   * Makes Delta appends idempotent: Delta records ({@code appId}, {@code version}) in the same
+   * commit and skips a later write with a version it has already seen for that app id, so a
+   * rerun of a job run (after a driver crash, say) never doubles its rows.
+   */
+  public TableWriter withTransaction(String appId, long version) {
+    if (format != OutputFormat.DELTA || mode != OutputMode.APPEND) {
+      throw new UsageException("--txn-app-id/--txn-version make Delta appends idempotent; they need "
+          + "--output-format delta and --mode append.");
+    }
+    if (appId == null || appId.isBlank() || version < 0) {
+      throw new UsageException("--txn-app-id needs a non-empty name and --txn-version a number >= 0.");
+    }
+    this.txnAppId = appId;
+    this.txnVersion = version;
+    return this;
   }
 
   private Configuration conf() {
@@ -105,6 +125,19 @@ public final class TableWriter {
    */
   private void writeDelta(Dataset<Row> rows, ModelIdentity identity, SaveMode saveMode) {
     String ident = "delta.`" + new Path(output).toUri() + "`";
+    if (txnAppId != null) {
+      if (!DeltaTable.isDeltaTable(spark, output)) {
+        // An empty table carrying the identity first; the rows then go in one idempotent commit.
+        var builder = DeltaTable.createIfNotExists(spark).location(output).addColumns(rows.schema());
+        for (Map.Entry<String, String> e : (identity == null ? Map.<String, String>of() : identity.toProperties()).entrySet()) {
+          builder = builder.property(e.getKey(), e.getValue());
+        }
+        builder.execute();
+      }
+      rows.write().format("delta").mode(SaveMode.Append).option("txnAppId", txnAppId)
+          .option("txnVersion", txnVersion).save(output);
+      return;
+    }
     if (saveMode == SaveMode.Append && DeltaTable.isDeltaTable(spark, output)) {
       try {
         rows.writeTo(ident).append();

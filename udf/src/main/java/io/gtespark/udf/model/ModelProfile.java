@@ -32,6 +32,7 @@ public final class ModelProfile implements Serializable {
   private final String bundledOnnx;
   private final String bundledTokenizer;
   private final String huggingFaceSource;
+  private final String bundledArtifact;
 
   private ModelProfile(
       String name,
@@ -42,7 +43,8 @@ public final class ModelProfile implements Serializable {
       int modelMaxLength,
       String bundledOnnx,
       String bundledTokenizer,
-      String huggingFaceSource) {
+      String huggingFaceSource,
+      String bundledArtifact) {
     this.name = name;
     this.dimension = dimension;
     this.pooling = pooling;
@@ -52,6 +54,7 @@ public final class ModelProfile implements Serializable {
     this.bundledOnnx = bundledOnnx;
     this.bundledTokenizer = bundledTokenizer;
     this.huggingFaceSource = huggingFaceSource;
+    this.bundledArtifact = bundledArtifact;
   }
 
   /** The profile shipped under this name, if any. */
@@ -75,7 +78,7 @@ public final class ModelProfile implements Serializable {
   /** A profile for a model directory that matches no shipped profile: GTE's defaults. */
   public static ModelProfile custom(String name, PoolingMode pooling) {
     return new ModelProfile(
-        name, 0, pooling, true, DEFAULT_MAX_LENGTH, DEFAULT_MODEL_MAX_LENGTH, null, null, null);
+        name, 0, pooling, true, DEFAULT_MAX_LENGTH, DEFAULT_MODEL_MAX_LENGTH, null, null, null, null);
   }
 
   static ModelProfile fromProperties(Properties p, String source) {
@@ -89,7 +92,8 @@ public final class ModelProfile implements Serializable {
         Integer.parseInt(p.getProperty("model-max-length", "" + DEFAULT_MODEL_MAX_LENGTH).trim()),
         p.getProperty("bundled.onnx"),
         p.getProperty("bundled.tokenizer"),
-        p.getProperty("source.huggingface"));
+        p.getProperty("source.huggingface"),
+        p.getProperty("bundled.artifact"));
   }
 
   private static String required(Properties p, String key, String source) {
@@ -104,7 +108,7 @@ public final class ModelProfile implements Serializable {
   public ModelProfile withPooling(PoolingMode newPooling) {
     return new ModelProfile(
         name, dimension, newPooling, normalize, maxLength, modelMaxLength, bundledOnnx,
-        bundledTokenizer, huggingFaceSource);
+        bundledTokenizer, huggingFaceSource, bundledArtifact);
   }
 
   public String name() {
@@ -145,6 +149,11 @@ public final class ModelProfile implements Serializable {
 
   public String bundledTokenizer() {
     return bundledTokenizer;
+  }
+
+  /** The Maven artifact (group:artifact) whose jar holds a bundled model's files, or null. */
+  public String bundledArtifact() {
+    return bundledArtifact;
   }
 
   /** The Hugging Face repository to export the model from, or null. */

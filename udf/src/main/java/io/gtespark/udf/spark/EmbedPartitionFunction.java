@@ -2,6 +2,7 @@ package io.gtespark.udf.spark;
 
 import io.gtespark.udf.encode.EncodeCounters;
 import io.gtespark.udf.encode.EncoderSpec;
+import io.gtespark.udf.encode.HalfFloat;
 import io.gtespark.udf.encode.TextEncoder;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,12 +26,14 @@ public final class EmbedPartitionFunction implements MapPartitionsFunction<Row, 
   private final EncoderSpec spec;
   private final int[] textIndices;
   private final EncodeCountersAccumulator counters;
+  private final boolean float16;
 
   /** {@code counters} may be null when nobody reads the counts. */
   public EmbedPartitionFunction(EncoderSpec spec, EmbeddingColumns columns, EncodeCountersAccumulator counters) {
     this.spec = spec;
     this.textIndices = columns.textIndices();
     this.counters = counters;
+    this.float16 = columns.float16();
   }
 
   @Override
@@ -88,7 +91,7 @@ public final class EmbedPartitionFunction implements MapPartitionsFunction<Row, 
           values[f] = r.get(f);
         }
         for (int c = 0; c < textIndices.length; c++) {
-          values[r.length() + c] = vectors[c][i];
+          values[r.length() + c] = float16 ? HalfFloat.encode(vectors[c][i]) : vectors[c][i];
         }
         out.add(RowFactory.create(values));
       }

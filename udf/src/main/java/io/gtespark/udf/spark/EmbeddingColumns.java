@@ -21,13 +21,18 @@ public final class EmbeddingColumns implements Serializable {
   /** The vector type: array&lt;float&gt;, the type MLlib's array_to_vector accepts. */
   public static final org.apache.spark.sql.types.DataType VECTOR_TYPE =
       DataTypes.createArrayType(DataTypes.FloatType, false);
+  /** The float16 storage type: 2 bytes per dimension, little-endian (see {@code HalfFloat}). */
+  public static final org.apache.spark.sql.types.DataType FLOAT16_TYPE = DataTypes.BinaryType;
 
   private final String[] textColumns;
   private final String[] vectorColumns;
   private final int[] textIndices;
   private final StructType outputSchema;
+  private final boolean float16;
 
-  private EmbeddingColumns(String[] textColumns, String[] vectorColumns, int[] textIndices, StructType out) {
+  private EmbeddingColumns(String[] textColumns, String[] vectorColumns, int[] textIndices, StructType out,
+      boolean float16) {
+    this.float16 = float16;
     this.textColumns = textColumns;
     this.vectorColumns = vectorColumns;
     this.textIndices = textIndices;
@@ -48,6 +53,12 @@ public final class EmbeddingColumns implements Serializable {
 
   /** Checks the columns against {@code input}; errors name the column and what to do. */
   public static EmbeddingColumns of(StructType input, List<String> textColumns, List<String> vectorColumns) {
+    return of(input, textColumns, vectorColumns, false);
+  }
+
+  /** As {@link #of(StructType, List, List)}, storing vectors as float16 bytes when asked. */
+  public static EmbeddingColumns of(StructType input, List<String> textColumns, List<String> vectorColumns,
+      boolean float16) {
     if (textColumns.isEmpty()) {
       throw new IllegalArgumentException("No text column given; name one with --text-col (or setInputCol).");
     }
@@ -79,10 +90,10 @@ public final class EmbeddingColumns implements Serializable {
             "Output column '" + v + "' already exists in the input; choose another output column name "
                 + "or drop the existing column.");
       }
-      out = out.add(v, VECTOR_TYPE, true);
+      out = out.add(v, float16 ? FLOAT16_TYPE : VECTOR_TYPE, true);
     }
     return new EmbeddingColumns(
-        textColumns.toArray(new String[0]), vectorColumns.toArray(new String[0]), idx, out);
+        textColumns.toArray(new String[0]), vectorColumns.toArray(new String[0]), idx, out, float16);
   }
 
   public List<String> textColumns() {
@@ -97,7 +108,12 @@ public final class EmbeddingColumns implements Serializable {
     return textIndices.clone();
   }
 
-  /** The input schema plus one nullable array&lt;float&gt; column per text column. */
+  /** True when vectors are stored as float16 bytes rather than array&lt;float&gt;. */
+  public boolean float16() {
+    return float16;
+  }
+
+  /** The input schema plus one nullable vector column per text column. */
   public StructType outputSchema() {
     return outputSchema;
   }

@@ -38,7 +38,7 @@ public final class GteConf {
   public static final String DEVICE = "spark.gte.device";
   public static final String DEVICE_DEFAULT = "auto";
 
-  /** Token budget of one batch (rows x padded length); 0 = 4096 on CPU, 32768 on GPU. */
+  /** Token budget of one batch (rows x padded length); 0 = 1024 on CPU, 32768 on GPU. */
   public static final String BATCH_MAX_TOKENS = "spark.gte.batch.maxTokens";
   public static final int BATCH_MAX_TOKENS_DEFAULT = 0;
 

@@ -1,6 +1,7 @@
 package io.gtespark.udf.spark;
 
 import io.gtespark.udf.encode.EncoderSpec;
+import io.gtespark.udf.encode.HalfFloat;
 import io.gtespark.udf.encode.TextEncoder;
 import io.gtespark.udf.encode.VectorMath;
 import org.apache.spark.sql.SparkSession;
@@ -11,15 +12,18 @@ import scala.collection.immutable.ArraySeq;
 
 /**
  * SQL functions for ad-hoc queries: {@code gte_embed(text)} returns the text's vector and
- * {@code gte_similarity(a, b)} the inner product of two vectors. The convenient path, and the
- * slower one: each row runs alone (no batching across rows). For tables, use the embed job or
- * {@link GteEmbedder}, which batch thousands of rows per model run.
+ * {@code gte_similarity(a, b)} the inner product of two vectors. The convenient path: each row
+ * runs alone, with no batching, no deduplication of identical texts and no counters. On two CPU
+ * cores it measured 0.95x the batched path (docs/benchmarks.md); on GPUs, where batching pays
+ * far more, use the embed job or {@link GteEmbedder} for whole tables.
  */
 public final class GteSqlFunctions {
   /** Name of the embedding function. */
   public static final String EMBED = "gte_embed";
   /** Name of the similarity function. */
   public static final String SIMILARITY = "gte_similarity";
+  /** Name of the function that turns a float16 vector (binary) back into array&lt;float&gt;. */
+  public static final String FROM_FLOAT16 = "gte_vector";
 
   private GteSqlFunctions() {}
 
@@ -34,6 +38,12 @@ public final class GteSqlFunctions {
   public static void register(SparkSession spark, EncoderSpec spec) {
     spark.udf().register(EMBED, new EmbedFunction(spec), EmbeddingColumns.VECTOR_TYPE);
     spark.udf().register(SIMILARITY, new SimilarityFunction(), DataTypes.DoubleType);
+    registerDecoder(spark);
+  }
+
+  /** Registers only {@code gte_vector(binary)}, which needs no model. */
+  public static void registerDecoder(SparkSession spark) {
+    spark.udf().register(FROM_FLOAT16, (UDF1<byte[], float[]>) HalfFloat::decode, EmbeddingColumns.VECTOR_TYPE);
   }
 
   /** {@code gte_embed}: one text to its vector; the task's encoder is made on first call. */

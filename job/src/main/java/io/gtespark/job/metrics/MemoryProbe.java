@@ -1,4 +1,4 @@
-package io.gtespark.job.bench;
+package io.gtespark.job.metrics;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
