@@ -15,6 +15,7 @@ import io.gtespark.udf.spark.DatasetEmbedder;
 import io.gtespark.udf.spark.EmbeddingColumns;
 import io.gtespark.udf.spark.EmbeddingSettings;
 import io.gtespark.udf.spark.EncodeCountersAccumulator;
+import io.gtespark.udf.spark.GteConf;
 import io.gtespark.udf.spark.GteSqlFunctions;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,7 +61,9 @@ public final class BenchStage implements Stage {
         OptionSpec.optional("--warmup", "spark.gte.bench.warmup", "1", "untimed runs first"),
         OptionSpec.optional("--variants", "spark.gte.bench.variants", "core",
             "core (bare loop vs Spark), all (adds padding, sorting, SQL function, threads x tasks) or budgets "
-                + "(bare loop per --budgets value)"),
+                + "(bare loop per --budgets value) or models (bare loop per --models value, same texts)"),
+        OptionSpec.optional("--models", "spark.gte.bench.models", "bge-small-en-v1.5,bge-small-en-v1.5-q",
+            "models compared by --variants models"),
         OptionSpec.optional("--budgets", "spark.gte.bench.budgets", "64,128,256,512,1024,2048,4096",
             "batch token budgets tried by --variants budgets"),
         OptionSpec.optional("--variant-docs", "spark.gte.bench.variantDocs", "1000",
@@ -122,6 +125,19 @@ public final class BenchStage implements Stage {
     MemoryProbe.resetPeaks();
 
     List<Result> results = new ArrayList<>();
+    if (options.get("--variants").equals("models")) {
+      Result first = null;
+      for (String model : options.get("--models").split(",")) {
+        EncoderSpec modelSpec = settings.with(GteConf.MODEL, model.trim()).toLocalSpec(1);
+        TextEncoder.forTask(modelSpec).encodeOne("warm up the session");
+        Result r = measure("bare, model " + model.trim(), texts.size(), runs, warmup,
+            () -> bareRun(modelSpec, texts, callers));
+        results.add(r);
+        first = first == null ? r : first;
+      }
+      report(results, first, loadSeconds, texts.size(), options.get("--report"), bareSpec);
+      return;
+    }
     if (options.get("--variants").equals("budgets")) {
       int n = Math.min(texts.size(), options.getInt("--variant-docs"));
       List<String> subset = texts.subList(0, n);
