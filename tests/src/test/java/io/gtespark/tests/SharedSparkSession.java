@@ -55,6 +55,14 @@ public abstract class SharedSparkSession {
     }
   }
 
+  /** A short-lived local session for tests that run Spark elsewhere and only read results here. */
+  static SparkSession sessionForCheck() throws IOException {
+    if (scratch == null) {
+      scratch = Files.createTempDirectory("gte-spark-check");
+    }
+    return session("local[1]");
+  }
+
   /** A fresh path inside the scratch folder. */
   protected static String path(String name) {
     return scratch.resolve(name).toString();
