@@ -129,6 +129,17 @@ public final class ExactTopK {
       this.excludeSelf = excludeSelf;
       this.minScore = minScore;
     }
+
+    /** Scores one (query, doc) pair and keeps it if it belongs in the query's top K. */
+    final void consider(TopKHeap heap, Object queryId, float[] query, Object docId, float[] doc) {
+      if (excludeSelf && queryId.equals(docId)) {
+        return;
+      }
+      double s = dot(query, doc);
+      if (s >= minScore && !heap.cannotEnter(s)) {
+        heap.offer(s, docId);
+      }
+    }
   }
 
   /** Block = queries: scan corpus rows, one heap per query of the block. */
@@ -151,13 +162,7 @@ public final class ExactTopK {
         Object docId = d.get(0);
         float[] v = VectorTable.toFloats(d, 1);
         for (int i = 0; i < heaps.length; i++) {
-          if (excludeSelf && q.ids[i].equals(docId)) {
-            continue;
-          }
-          double s = dot(q.vectors[i], v);
-          if (s >= minScore && !heaps[i].cannotEnter(s)) {
-            heaps[i].offer(s, docId);
-          }
+          consider(heaps[i], q.ids[i], q.vectors[i], docId, v);
         }
       }
       List<Row> out = new ArrayList<>();
@@ -208,13 +213,7 @@ public final class ExactTopK {
       float[] v = VectorTable.toFloats(q, 1);
       TopKHeap heap = new TopKHeap(k);
       for (int j = 0; j < d.ids.length; j++) {
-        if (excludeSelf && d.ids[j].equals(queryId)) {
-          continue;
-        }
-        double s = dot(v, d.vectors[j]);
-        if (s >= minScore && !heap.cannotEnter(s)) {
-          heap.offer(s, d.ids[j]);
-        }
+        consider(heap, queryId, v, d.ids[j], d.vectors[j]);
       }
       List<Row> out = new ArrayList<>();
       for (TopKHeap.Entry e : heap.entries()) {

@@ -1,6 +1,6 @@
 package io.gtespark.udf.device;
 
-import java.util.Locale;
+import io.gtespark.udf.EnumSetting;
 
 /** The device a user asks for: {@code auto} (GPU when usable, else CPU), {@code cpu} or {@code cuda}. */
 public enum DeviceRequest {
@@ -10,15 +10,6 @@ public enum DeviceRequest {
 
   /** Parses {@code auto}, {@code cpu} or {@code cuda}. */
   public static DeviceRequest parse(String value, String setting) {
-    if (value != null) {
-      String v = value.trim().toUpperCase(Locale.ROOT);
-      for (DeviceRequest d : values()) {
-        if (d.name().equals(v)) {
-          return d;
-        }
-      }
-    }
-    throw new IllegalArgumentException(
-        "Unknown device '" + value + "' in " + setting + ": use 'auto', 'cpu' or 'cuda'.");
+    return EnumSetting.parse(DeviceRequest.class, value, setting, "device");
   }
 }

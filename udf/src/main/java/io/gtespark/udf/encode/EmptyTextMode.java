@@ -1,6 +1,6 @@
 package io.gtespark.udf.encode;
 
-import java.util.Locale;
+import io.gtespark.udf.EnumSetting;
 
 /**
  * What a text that yields no tokens (empty, whitespace only, control characters only) becomes.
@@ -15,15 +15,6 @@ public enum EmptyTextMode {
 
   /** Parses {@code null} or {@code embed}. */
   public static EmptyTextMode parse(String value, String setting) {
-    if (value != null) {
-      String v = value.trim().toUpperCase(Locale.ROOT);
-      for (EmptyTextMode m : values()) {
-        if (m.name().equals(v)) {
-          return m;
-        }
-      }
-    }
-    throw new IllegalArgumentException(
-        "Unknown empty-text mode '" + value + "' in " + setting + ": use 'null' or 'embed'.");
+    return EnumSetting.parse(EmptyTextMode.class, value, setting, "empty-text mode");
   }
 }

@@ -17,6 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * One ONNX Runtime session of a BERT-family encoder. Runs a batch of token sequences, padded
@@ -36,6 +38,9 @@ public final class EncoderSession implements AutoCloseable {
   private final boolean outputIsPooled;
   private final int dimension;
   private final Semaphore runSlots;
+  /** Runs hold the read lock; close takes the write lock, so it never frees a session mid-run. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private boolean closed;
 
   private EncoderSession(OrtSession session, ExecutionDevice device, int threads, int concurrentRuns, Path onnx)
       throws OrtException {
@@ -143,8 +148,12 @@ public final class EncoderSession implements AutoCloseable {
     long[] shape = {rows, seqLen};
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     Map<String, OnnxTensor> inputs = new HashMap<>();
+    lifecycle.readLock().lock();
     acquire();
     try {
+      if (closed) {
+        throw new IllegalStateException("The ONNX session was closed because the JVM is shutting down.");
+      }
       inputs.put(INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
       inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
       if (hasTokenTypes) {
@@ -168,6 +177,7 @@ public final class EncoderSession implements AutoCloseable {
         t.close();
       }
       release();
+      lifecycle.readLock().unlock();
     }
   }
 
@@ -203,10 +213,27 @@ public final class EncoderSession implements AutoCloseable {
     return threads;
   }
 
+  /**
+   * Frees the native session once no run is in progress. Called from a shutdown hook, which
+   * can fire (SIGTERM, executor decommission) while tasks are still running: freeing the
+   * session under a running batch would crash the JVM in native code, so if runs do not finish
+   * within a few seconds the session is left for the operating system to reclaim.
+   */
   @Override
   public void close() {
     try {
-      session.close();
+      if (lifecycle.writeLock().tryLock(5, TimeUnit.SECONDS)) {
+        try {
+          if (!closed) {
+            closed = true;
+            session.close();
+          }
+        } finally {
+          lifecycle.writeLock().unlock();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (OrtException e) {
       // Closing at JVM exit; nothing useful to do with the error.
     }

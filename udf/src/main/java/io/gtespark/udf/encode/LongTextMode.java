@@ -1,6 +1,6 @@
 package io.gtespark.udf.encode;
 
-import java.util.Locale;
+import io.gtespark.udf.EnumSetting;
 
 /** What happens to a text with more tokens than the max length. */
 public enum LongTextMode {
@@ -11,15 +11,6 @@ public enum LongTextMode {
 
   /** Parses {@code truncate} or {@code window}. */
   public static LongTextMode parse(String value, String setting) {
-    if (value != null) {
-      String v = value.trim().toUpperCase(Locale.ROOT);
-      for (LongTextMode m : values()) {
-        if (m.name().equals(v)) {
-          return m;
-        }
-      }
-    }
-    throw new IllegalArgumentException(
-        "Unknown long-text mode '" + value + "' in " + setting + ": use 'truncate' or 'window'.");
+    return EnumSetting.parse(LongTextMode.class, value, setting, "long-text mode");
   }
 }

@@ -1,5 +1,6 @@
 package io.gtespark.udf.model;
 
+import io.gtespark.udf.EnumSetting;
 import java.util.Locale;
 
 /** How token vectors become one sentence vector: the [CLS] token, or the masked mean. */
@@ -9,18 +10,7 @@ public enum PoolingMode {
 
   /** Parses {@code cls} or {@code mean} (case-insensitive); {@code setting} names the source in errors. */
   public static PoolingMode parse(String value, String setting) {
-    if (value != null) {
-      switch (value.trim().toLowerCase(Locale.ROOT)) {
-        case "cls":
-          return CLS;
-        case "mean":
-          return MEAN;
-        default:
-          break;
-      }
-    }
-    throw new IllegalArgumentException(
-        "Unknown pooling '" + value + "' in " + setting + ": use 'cls' or 'mean'.");
+    return EnumSetting.parse(PoolingMode.class, value, setting, "pooling");
   }
 
   /** The lower-case name used on the command line and in metadata. */
