@@ -80,13 +80,15 @@ public final class BenchStage implements Stage {
     final double[] seconds;
     final long tokens;
     final long paddedTokens;
+    final double tokenizeShare;
 
-    Result(String name, int docs, double[] seconds, long tokens, long paddedTokens) {
+    Result(String name, int docs, double[] seconds, long tokens, long paddedTokens, double tokenizeShare) {
       this.name = name;
       this.docs = docs;
       this.seconds = seconds;
       this.tokens = tokens;
       this.paddedTokens = paddedTokens;
+      this.tokenizeShare = tokenizeShare;
     }
 
     double median() {
@@ -209,7 +211,9 @@ public final class BenchStage implements Stage {
       last = run.get();
       seconds[i] = (System.nanoTime() - t) / 1e9;
     }
-    Result r = new Result(name, docs, seconds, last == null ? 0 : last.tokens(), last == null ? 0 : last.paddedTokens());
+    double busy = last == null ? 0 : last.tokenizeNanos() + last.inferenceNanos();
+    Result r = new Result(name, docs, seconds, last == null ? 0 : last.tokens(), last == null ? 0 : last.paddedTokens(),
+        busy > 0 ? last.tokenizeNanos() / busy : Double.NaN);
     System.out.printf("bench: %-58s %9.1f docs/s  (runs %s s)%n", name, r.docsPerSecond(), Arrays.toString(seconds));
     return r;
   }
@@ -280,16 +284,17 @@ public final class BenchStage implements Stage {
     md.append(String.format("model load (resolve, validate, hash, open session and tokenizer): %.2f s%n", loadSeconds));
     md.append(String.format("peak memory: heap %d MiB, process RSS %d MiB%n%n", MemoryProbe.peakHeapMiB(),
         MemoryProbe.peakRssMiB()));
-    md.append("| measurement | docs | docs/s (median) | tokens/s | padded/real tokens | ratio to bare loop |\n");
-    md.append("|---|---|---|---|---|---|\n");
+    md.append("| measurement | docs | docs/s (median) | tokens/s | padded/real tokens | tokenizer share | ratio to bare loop |\n");
+    md.append("|---|---|---|---|---|---|---|\n");
     Map<String, Object> json = new LinkedHashMap<>();
     for (Result r : results) {
       Result base = r.docs == bare.docs ? bare : results.stream()
           .filter(x -> x.docs == r.docs && x.name.startsWith("bare")).findFirst().orElse(bare);
       double ratio = r.docsPerSecond() / base.docsPerSecond();
-      md.append(String.format("| %s | %d | %.1f | %s | %s | %.2f |%n", r.name, r.docs, r.docsPerSecond(),
+      md.append(String.format("| %s | %d | %.1f | %s | %s | %s | %.2f |%n", r.name, r.docs, r.docsPerSecond(),
           r.tokens > 0 ? String.format("%.0f", r.tokens / r.median()) : "-",
-          r.tokens > 0 ? String.format("%.2f", (double) r.paddedTokens / r.tokens) : "-", ratio));
+          r.tokens > 0 ? String.format("%.2f", (double) r.paddedTokens / r.tokens) : "-",
+          Double.isNaN(r.tokenizeShare) ? "-" : String.format("%.1f%%", 100 * r.tokenizeShare), ratio));
       Map<String, Object> one = new LinkedHashMap<>();
       one.put("docs", r.docs);
       one.put("docsPerSecond", r.docsPerSecond());

@@ -19,6 +19,8 @@ public final class EncodeCounters implements Serializable {
   long gpuBatches;
   long encodedTexts;
   long encodeNanos;
+  long tokenizeNanos;
+  long inferenceNanos;
 
   /** Adds another set of counts to this one. */
   public void add(EncodeCounters o) {
@@ -33,6 +35,8 @@ public final class EncodeCounters implements Serializable {
     gpuBatches += o.gpuBatches;
     encodedTexts += o.encodedTexts;
     encodeNanos += o.encodeNanos;
+    tokenizeNanos += o.tokenizeNanos;
+    inferenceNanos += o.inferenceNanos;
   }
 
   /** A copy of these counts. */
@@ -45,7 +49,7 @@ public final class EncodeCounters implements Serializable {
   /** Sets every count back to zero. */
   public void reset() {
     rows = nulls = empties = truncated = windows = tokens = paddedTokens = batches = gpuBatches = encodedTexts = 0;
-    encodeNanos = 0;
+    encodeNanos = tokenizeNanos = inferenceNanos = 0;
   }
 
   public boolean isZero() {
@@ -105,6 +109,16 @@ public final class EncodeCounters implements Serializable {
     return encodeNanos;
   }
 
+  /** Time spent in the tokenizer, in nanoseconds. */
+  public long tokenizeNanos() {
+    return tokenizeNanos;
+  }
+
+  /** Time spent in ONNX Runtime's run (padding, tensors and pooling included), in nanoseconds. */
+  public long inferenceNanos() {
+    return inferenceNanos;
+  }
+
   /** The counts by name, for metrics files and logs. */
   public Map<String, Long> toMap() {
     Map<String, Long> m = new LinkedHashMap<>();
@@ -119,6 +133,8 @@ public final class EncodeCounters implements Serializable {
     m.put("gpuBatches", gpuBatches);
     m.put("encodedTexts", encodedTexts);
     m.put("encodeMillis", encodeNanos / 1_000_000);
+    m.put("tokenizeMillis", tokenizeNanos / 1_000_000);
+    m.put("inferenceMillis", inferenceNanos / 1_000_000);
     return m;
   }
 

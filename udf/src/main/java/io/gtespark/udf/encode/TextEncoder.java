@@ -78,7 +78,9 @@ public final class TextEncoder {
       }
       Integer u = uniqueIndex.get(text);
       if (u == null) {
+        long t0 = System.nanoTime();
         TokenizedText tokens = tokenize(text);
+        counters.tokenizeNanos += System.nanoTime() - t0;
         u = unique.size();
         unique.add(tokens);
         uniqueIndex.put(text, u);
@@ -214,8 +216,10 @@ public final class TextEncoder {
         longest = Math.max(longest, lengths[i]);
       }
       float[][] pooled;
+      long t0 = System.nanoTime();
       try {
         pooled = session.run(inputs, pooling, padTo);
+        counters.inferenceNanos += System.nanoTime() - t0;
       } catch (OrtException e) {
         throw new IllegalStateException(
             "ONNX Runtime failed on a batch of " + batch.length + " texts (longest " + longest + " tokens) "
