@@ -256,4 +256,30 @@ class EmbedCommandTest extends SharedSparkSession {
       return s.filter(p -> p.getFileName().toString().endsWith(".parquet")).mapToLong(p -> p.toFile().length()).sum();
     }
   }
+
+  @Test
+  void csvOrcAndCatalogTablesAreReadByFormat() throws IOException {
+    Path csv = scratch.resolve("docs.csv");
+    Files.write(csv, List.of("id,text", "1,\"a text, with a comma\"", "2,\"a second text\"", "3,"),
+        StandardCharsets.UTF_8);
+    String fromCsv = path("emb-from-csv");
+    CommandLineRun run = CommandLineRun.of(spark, "embed", "--input", csv.toString(), "--text-col", "text",
+        "--output", fromCsv);
+    assertEquals(0, run.exitCode, run.err);
+    assertEquals(3, spark.read().parquet(fromCsv).count());
+    assertEquals(2, spark.read().parquet(fromCsv).filter("size(embedding) = 384").count());
+
+    String orc = path("docs-orc");
+    spark.read().json(jsonl).write().orc(orc);
+    String fromOrc = path("emb-from-orc");
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", orc, "--text-col", "text", "--output", fromOrc)
+        .exitCode);
+    assertEquals(40, spark.read().parquet(fromOrc).count());
+
+    spark.read().json(jsonl).createOrReplaceTempView("docs_view");
+    String fromTable = path("emb-from-table");
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", "docs_view", "--text-col", "text",
+        "--output", fromTable).exitCode);
+    assertEquals(40, spark.read().parquet(fromTable).count());
+  }
 }
