@@ -38,6 +38,24 @@ public final class OutputIdentity {
     return m == null ? null : ModelIdentity.fromProperties(m);
   }
 
+  /** The identity in a Delta table's properties, or null when {@code path} is no Delta table. */
+  public static ModelIdentity readDeltaProperties(org.apache.spark.sql.SparkSession spark, String path) {
+    if (!io.delta.tables.DeltaTable.isDeltaTable(spark, path)) {
+      return null;
+    }
+    Map<String, String> props = new HashMap<>();
+    scala.collection.Map<String, String> m =
+        io.delta.tables.DeltaTable.forPath(spark, path).detail().select("properties").first().getMap(0);
+    m.foreach(kv -> props.put(kv._1(), kv._2()));
+    return ModelIdentity.fromProperties(props);
+  }
+
+  /** The identity recorded with any output: its sidecar, else its Delta properties, else null. */
+  public static ModelIdentity read(org.apache.spark.sql.SparkSession spark, String path) {
+    ModelIdentity sidecar = readSidecar(path, spark.sparkContext().hadoopConfiguration());
+    return sidecar != null ? sidecar : readDeltaProperties(spark, path);
+  }
+
   /** Writes a flat JSON object of strings (metrics and identity files). */
   public static void writeJson(Path file, Map<String, ?> content, Configuration conf) {
     try {

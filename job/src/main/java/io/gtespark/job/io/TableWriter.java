@@ -4,7 +4,6 @@ import io.delta.tables.DeltaTable;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.udf.model.ModelIdentity;
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -68,17 +67,8 @@ public final class TableWriter {
 
   /** The identity recorded with an existing output, or null. */
   public ModelIdentity existingIdentity() {
-    if (format == OutputFormat.DELTA) {
-      if (!DeltaTable.isDeltaTable(spark, output)) {
-        return null;
-      }
-      Map<String, String> props = new HashMap<>();
-      Row detail = DeltaTable.forPath(spark, output).detail().select("properties").first();
-      scala.collection.Map<String, String> m = detail.getMap(0);
-      m.foreach(kv -> props.put(kv._1(), kv._2()));
-      return ModelIdentity.fromProperties(props);
-    }
-    return OutputIdentity.readSidecar(output, conf());
+    return format == OutputFormat.DELTA ? OutputIdentity.readDeltaProperties(spark, output)
+        : OutputIdentity.readSidecar(output, conf());
   }
 
   /**

@@ -11,9 +11,7 @@ import io.gtespark.udf.spark.EmbeddingColumns;
 import io.gtespark.udf.spark.EmbeddingSettings;
 import io.gtespark.udf.spark.GteSqlFunctions;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -69,7 +67,7 @@ public final class VectorTable {
         throw new UsageException("Column '" + vectorCol + "' of " + input + " is " + t.simpleString()
             + ", not an array of float; is it the output of the embed stage?");
       }
-      identity = recordedIdentity(spark, input);
+      identity = OutputIdentity.read(spark, input);
     } else if (textCol != null && columns.contains(textCol)) {
       EncoderSpec s = spec.get();
       EmbeddingColumns cols = EmbeddingColumns.of(df.schema(), List.of(textCol), List.of(vectorCol));
@@ -84,22 +82,6 @@ public final class VectorTable {
         ? df.select(df.col(idCol).as(ID), df.col(vectorCol).cast("array<float>").as(VECTOR), df.col(textCol).as(TEXT))
         : df.select(df.col(idCol).as(ID), df.col(vectorCol).cast("array<float>").as(VECTOR));
     return new VectorTable(view, identity, input);
-  }
-
-  private static ModelIdentity recordedIdentity(SparkSession spark, String input) {
-    ModelIdentity sidecar = OutputIdentity.readSidecar(input, spark.sparkContext().hadoopConfiguration());
-    if (sidecar != null) {
-      return sidecar;
-    }
-    try {
-      Row detail = spark.sql("DESCRIBE DETAIL delta.`" + input + "`").select("properties").first();
-      Map<String, String> props = new HashMap<>();
-      scala.collection.Map<String, String> m = detail.getMap(0);
-      m.foreach(kv -> props.put(kv._1(), kv._2()));
-      return ModelIdentity.fromProperties(props);
-    } catch (RuntimeException e) {
-      return null; // not a Delta table and no sidecar: the model is unknown
-    }
   }
 
   /** Refuses to compare vectors of two tables made by different models. */
