@@ -10,6 +10,7 @@ import io.gtespark.job.io.TableReader;
 import io.gtespark.job.metrics.MemoryProbe;
 import io.gtespark.udf.encode.EncodeCounters;
 import io.gtespark.udf.encode.EncoderSpec;
+import io.gtespark.udf.encode.SessionTuning;
 import io.gtespark.udf.encode.TextEncoder;
 import io.gtespark.udf.spark.DatasetEmbedder;
 import io.gtespark.udf.spark.EmbeddingColumns;
@@ -61,7 +62,8 @@ public final class BenchStage implements Stage {
         OptionSpec.optional("--warmup", "spark.gte.bench.warmup", "1", "untimed runs first"),
         OptionSpec.optional("--variants", "spark.gte.bench.variants", "core",
             "core (bare loop vs Spark), all (adds padding, sorting, SQL function, threads x tasks) or budgets "
-                + "(bare loop per --budgets value) or models (bare loop per --models value, same texts)"),
+                + "(bare loop per --budgets value), models (bare loop per --models value, same texts) or ort (ONNX "
+                + "Runtime optimisation level, memory pattern and arena)"),
         OptionSpec.optional("--models", "spark.gte.bench.models", "bge-small-en-v1.5,bge-small-en-v1.5-q",
             "models compared by --variants models"),
         OptionSpec.optional("--budgets", "spark.gte.bench.budgets", "64,128,256,512,1024,2048,4096",
@@ -127,6 +129,26 @@ public final class BenchStage implements Stage {
     MemoryProbe.resetPeaks();
 
     List<Result> results = new ArrayList<>();
+    if (options.get("--variants").equals("ort")) {
+      SessionTuning base = bareSpec.tuning();
+      SessionTuning[] tunings = {
+        base,
+        new SessionTuning(base.threads(), SessionTuning.OptLevel.EXTENDED, true, true),
+        new SessionTuning(base.threads(), SessionTuning.OptLevel.BASIC, true, true),
+        new SessionTuning(base.threads(), SessionTuning.OptLevel.NONE, true, true),
+        new SessionTuning(base.threads(), SessionTuning.OptLevel.ALL, false, true),
+        new SessionTuning(base.threads(), SessionTuning.OptLevel.ALL, true, false)};
+      Result first = null;
+      for (SessionTuning t : tunings) {
+        EncoderSpec tuned = bareSpec.toBuilder().tuning(t).build();
+        TextEncoder.forTask(tuned).encodeOne("warm up the session");
+        Result r = measure("bare, " + t, texts.size(), runs, warmup, () -> bareRun(tuned, texts, callers));
+        results.add(r);
+        first = first == null ? r : first;
+      }
+      report(results, first, loadSeconds, texts.size(), options.get("--report"), bareSpec);
+      return;
+    }
     if (options.get("--variants").equals("models")) {
       Result first = null;
       for (String model : options.get("--models").split(",")) {

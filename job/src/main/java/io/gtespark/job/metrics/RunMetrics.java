@@ -37,6 +37,7 @@ public final class RunMetrics {
     m.values.put("deviceUsed", counters.batches() == 0 ? "none"
         : counters.gpuBatches() == 0 ? "cpu" : counters.gpuBatches() == counters.batches() ? "cuda" : "cuda+cpu");
     m.values.put("intraOpThreads", spec.threads());
+    m.values.put("session", spec.tuning().toString());
     m.values.put("batchMaxTokens", spec.batchMaxTokens(false));
     m.values.put("longText", spec.longText().name().toLowerCase());
     m.values.put("emptyText", spec.emptyText().name().toLowerCase());

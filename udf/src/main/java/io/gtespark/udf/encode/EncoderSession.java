@@ -99,16 +99,17 @@ public final class EncoderSession implements AutoCloseable {
    */
   public static EncoderSession open(Path onnx, ExecutionDevice device, int threads, int concurrentRuns)
       throws OrtException {
+    return open(onnx, device, SessionTuning.threads(threads), concurrentRuns);
+  }
+
+  /** Opens a session with explicit tuning (threads, optimisation level, memory settings). */
+  public static EncoderSession open(Path onnx, ExecutionDevice device, SessionTuning tuning, int concurrentRuns)
+      throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
+    int threads = tuning.threads();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      options.setIntraOpNumThreads(threads);
-      options.setInterOpNumThreads(1);
-      if (threads > 1) {
-        // Spinning threads burn cores that Spark's other task slots need.
-        options.addConfigEntry("session.intra_op.allow_spinning", "0");
-      }
+      tuning.apply(options);
       if (device.isCuda()) {
         options.addCUDA(device.cudaDevice());
       }

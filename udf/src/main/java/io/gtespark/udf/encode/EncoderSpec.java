@@ -27,7 +27,7 @@ public final class EncoderSpec implements Serializable {
   private final int batchMaxTokens;
   private final int batchMaxRows;
   private final int chunkRows;
-  private final int threads;
+  private final SessionTuning tuning;
   private final int gpuConcurrentRuns;
   private final LongTextMode longText;
   private final int maxWindows;
@@ -42,7 +42,7 @@ public final class EncoderSpec implements Serializable {
     this.batchMaxTokens = b.batchMaxTokens;
     this.batchMaxRows = b.batchMaxRows;
     this.chunkRows = b.chunkRows;
-    this.threads = b.threads;
+    this.tuning = b.tuning;
     this.gpuConcurrentRuns = b.gpuConcurrentRuns;
     this.longText = b.longText;
     this.maxWindows = b.maxWindows;
@@ -87,7 +87,12 @@ public final class EncoderSpec implements Serializable {
 
   /** ONNX Runtime intra-op threads per session. */
   public int threads() {
-    return threads;
+    return tuning.threads();
+  }
+
+  /** How the ONNX Runtime session is set up (threads, optimisation level, memory settings). */
+  public SessionTuning tuning() {
+    return tuning;
   }
 
   public int gpuConcurrentRuns() {
@@ -128,7 +133,7 @@ public final class EncoderSpec implements Serializable {
         .batchMaxTokens(batchMaxTokens)
         .batchMaxRows(batchMaxRows)
         .chunkRows(chunkRows)
-        .threads(threads)
+        .tuning(tuning)
         .gpuConcurrentRuns(gpuConcurrentRuns)
         .longText(longText)
         .maxWindows(maxWindows)
@@ -141,7 +146,7 @@ public final class EncoderSpec implements Serializable {
   public String toString() {
     return "EncoderSpec{model=" + identity + ", location=" + location + ", device=" + device
         + ", batchMaxTokens=" + (batchMaxTokens > 0 ? batchMaxTokens : "auto") + ", batchMaxRows="
-        + batchMaxRows + ", chunkRows=" + chunkRows + ", threads=" + threads + ", longText=" + longText
+        + batchMaxRows + ", chunkRows=" + chunkRows + ", session=" + tuning + ", longText=" + longText
         + ", emptyText=" + emptyText + (sortByLength ? "" : ", unsorted") + (padToMaxLength ? ", padToMax" : "") + "}";
   }
 
@@ -153,7 +158,7 @@ public final class EncoderSpec implements Serializable {
     private int batchMaxTokens = 0;
     private int batchMaxRows = 256;
     private int chunkRows = 2048;
-    private int threads = 1;
+    private SessionTuning tuning = SessionTuning.threads(1);
     private int gpuConcurrentRuns = 2;
     private LongTextMode longText = LongTextMode.TRUNCATE;
     private int maxWindows = 32;
@@ -188,7 +193,13 @@ public final class EncoderSpec implements Serializable {
     }
 
     public Builder threads(int v) {
-      this.threads = atLeast(v, 1, "intra-op threads");
+      this.tuning = tuning.withThreads(atLeast(v, 1, "intra-op threads"));
+      return this;
+    }
+
+    /** The whole session set-up at once (threads included). */
+    public Builder tuning(SessionTuning v) {
+      this.tuning = v;
       return this;
     }
 

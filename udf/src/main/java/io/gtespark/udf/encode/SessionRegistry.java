@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The deliberate per-JVM registry of ONNX sessions and tokenizers: one session per (model,
- * device, threads) and one tokenizer per tokenizer file, created lazily by the first task that
+ * device, tuning) and one tokenizer per tokenizer file, created lazily by the first task that
  * needs it, under a lock so that tasks starting together build it once, shared by every later
  * task of the executor, and closed when the JVM exits.
  *
@@ -38,9 +38,9 @@ public final class SessionRegistry {
 
   /** The shared session for this model on the device the task should use. */
   public static EncoderSession session(
-      String modelKey, ModelFiles files, DeviceRequest request, ExecutionDevice device, int threads,
-      int gpuConcurrentRuns) {
-    String key = key(modelKey, device, threads);
+      String modelKey, ModelFiles files, DeviceRequest request, ExecutionDevice device,
+      SessionTuning tuning, int gpuConcurrentRuns) {
+    String key = key(modelKey, device, tuning);
     EncoderSession s = SESSIONS.get(key);
     if (s != null) {
       return s;
@@ -48,7 +48,7 @@ public final class SessionRegistry {
     synchronized (LOCK) {
       s = SESSIONS.get(key);
       if (s == null) {
-        s = create(modelKey, files, request, device, threads, gpuConcurrentRuns);
+        s = create(modelKey, files, request, device, tuning, gpuConcurrentRuns);
         SESSIONS.put(key, s);
       }
       return s;
@@ -56,8 +56,8 @@ public final class SessionRegistry {
   }
 
   private static EncoderSession create(
-      String modelKey, ModelFiles files, DeviceRequest request, ExecutionDevice device, int threads,
-      int gpuConcurrentRuns) {
+      String modelKey, ModelFiles files, DeviceRequest request, ExecutionDevice device,
+      SessionTuning tuning, int gpuConcurrentRuns) {
     if (device.isCuda() && !GpuPresence.nvidiaDriverPresent()) {
       if (request == DeviceRequest.CUDA) {
         throw new IllegalStateException(
@@ -65,12 +65,12 @@ public final class SessionRegistry {
                 + "or /dev/nvidiactl). Run on a GPU node, or use --device auto or cpu.");
       }
       LOG.info("gte-spark: no NVIDIA driver on this node; running {} on cpu.", modelKey);
-      return cpuSession(modelKey, files, threads);
+      return cpuSession(modelKey, files, tuning);
     }
     if (device.isCuda()) {
       try {
-        EncoderSession cuda = open(files, device, threads, gpuConcurrentRuns);
-        LOG.info("gte-spark: ONNX session for {} on {} ({} intra-op threads)", modelKey, device, threads);
+        EncoderSession cuda = open(files, device, tuning, gpuConcurrentRuns);
+        LOG.info("gte-spark: ONNX session for {} on {} ({})", modelKey, device, tuning);
         return cuda;
       } catch (OrtException | UnsatisfiedLinkError | RuntimeException e) {
         if (e instanceof ModelException || request == DeviceRequest.CUDA) {
@@ -86,12 +86,12 @@ public final class SessionRegistry {
         }
         LOG.warn("gte-spark: CUDA unavailable ({}: {}); running on CPU.", e.getClass().getSimpleName(),
             firstLine(e.getMessage()));
-        return cpuSession(modelKey, files, threads);
+        return cpuSession(modelKey, files, tuning);
       }
     }
     try {
-      EncoderSession cpu = open(files, ExecutionDevice.CPU, threads, 0);
-      LOG.info("gte-spark: ONNX session for {} on cpu ({} intra-op threads)", modelKey, threads);
+      EncoderSession cpu = open(files, ExecutionDevice.CPU, tuning, 0);
+      LOG.info("gte-spark: ONNX session for {} on cpu ({})", modelKey, tuning);
       return cpu;
     } catch (OrtException e) {
       throw new ModelException(
@@ -102,19 +102,19 @@ public final class SessionRegistry {
   }
 
   /** The CPU session for a model, shared with CUDA keys that fell back to it. */
-  private static EncoderSession cpuSession(String modelKey, ModelFiles files, int threads) {
-    String cpuKey = key(modelKey, ExecutionDevice.CPU, threads);
+  private static EncoderSession cpuSession(String modelKey, ModelFiles files, SessionTuning tuning) {
+    String cpuKey = key(modelKey, ExecutionDevice.CPU, tuning);
     EncoderSession cpu = SESSIONS.get(cpuKey);
     if (cpu == null) {
-      cpu = create(modelKey, files, DeviceRequest.CPU, ExecutionDevice.CPU, threads, 0);
+      cpu = create(modelKey, files, DeviceRequest.CPU, ExecutionDevice.CPU, tuning, 0);
       SESSIONS.put(cpuKey, cpu);
     }
     return cpu;
   }
 
-  private static EncoderSession open(ModelFiles files, ExecutionDevice device, int threads, int gpuRuns)
+  private static EncoderSession open(ModelFiles files, ExecutionDevice device, SessionTuning tuning, int gpuRuns)
       throws OrtException {
-    EncoderSession s = EncoderSession.open(files.onnx(), device, threads, device.isCuda() ? gpuRuns : 0);
+    EncoderSession s = EncoderSession.open(files.onnx(), device, tuning, device.isCuda() ? gpuRuns : 0);
     SESSIONS_CREATED.incrementAndGet();
     return s;
   }
@@ -136,8 +136,8 @@ public final class SessionRegistry {
     return SESSIONS_CREATED.get();
   }
 
-  private static String key(String modelKey, ExecutionDevice device, int threads) {
-    return modelKey + "|" + device + "|" + threads;
+  private static String key(String modelKey, ExecutionDevice device, SessionTuning tuning) {
+    return modelKey + "|" + device + "|" + tuning.key();
   }
 
   private static String firstLine(String s) {

@@ -53,7 +53,7 @@ public final class TextEncoder {
     ModelFiles files = spec.location().materialize();
     EncoderSession session = SessionRegistry.session(
         spec.identity().name() + "@" + spec.identity().sha256().substring(0, 12), files, spec.device(), DeviceSelector.select(spec.device()),
-        spec.threads(), spec.gpuConcurrentRuns());
+        spec.tuning(), spec.gpuConcurrentRuns());
     return new TextEncoder(spec, SessionRegistry.tokenizer(files), session);
   }
 

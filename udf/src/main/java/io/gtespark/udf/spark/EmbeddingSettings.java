@@ -4,6 +4,7 @@ import io.gtespark.udf.device.DeviceRequest;
 import io.gtespark.udf.encode.EmptyTextMode;
 import io.gtespark.udf.encode.EncoderSpec;
 import io.gtespark.udf.encode.LongTextMode;
+import io.gtespark.udf.encode.SessionTuning;
 import io.gtespark.udf.model.ModelLocation;
 import io.gtespark.udf.model.ModelResolver;
 import io.gtespark.udf.model.PoolingMode;
@@ -136,7 +137,10 @@ public final class EmbeddingSettings implements Serializable {
         .batchMaxTokens(getInt(GteConf.BATCH_MAX_TOKENS, GteConf.BATCH_MAX_TOKENS_DEFAULT))
         .batchMaxRows(getInt(GteConf.BATCH_MAX_ROWS, GteConf.BATCH_MAX_ROWS_DEFAULT))
         .chunkRows(getInt(GteConf.CHUNK_ROWS, GteConf.CHUNK_ROWS_DEFAULT))
-        .threads(threads > 0 ? threads : Math.max(1, defaultThreads))
+        .tuning(new SessionTuning(threads > 0 ? threads : Math.max(1, defaultThreads),
+            SessionTuning.OptLevel.parse(get(GteConf.ORT_OPT_LEVEL, GteConf.ORT_OPT_LEVEL_DEFAULT), GteConf.ORT_OPT_LEVEL),
+            getBoolean(GteConf.ORT_MEMORY_PATTERN, GteConf.ORT_MEMORY_PATTERN_DEFAULT),
+            getBoolean(GteConf.ORT_CPU_ARENA, GteConf.ORT_CPU_ARENA_DEFAULT)))
         .gpuConcurrentRuns(getInt(GteConf.GPU_CONCURRENT_RUNS, GteConf.GPU_CONCURRENT_RUNS_DEFAULT))
         .longText(LongTextMode.parse(get(GteConf.LONG_TEXT, GteConf.LONG_TEXT_DEFAULT), GteConf.LONG_TEXT))
         .maxWindows(getInt(GteConf.MAX_WINDOWS, GteConf.MAX_WINDOWS_DEFAULT))

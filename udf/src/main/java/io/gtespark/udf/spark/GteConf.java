@@ -78,9 +78,21 @@ public final class GteConf {
   public static final String PAD_TO_MAX_LENGTH = "spark.gte.batch.padToMaxLength";
   public static final String PAD_TO_MAX_LENGTH_DEFAULT = "false";
 
+  /** ONNX Runtime graph optimisation level: none, basic, extended or all. */
+  public static final String ORT_OPT_LEVEL = "spark.gte.ort.optLevel";
+  public static final String ORT_OPT_LEVEL_DEFAULT = "all";
+
+  /** ONNX Runtime memory-pattern planning (true or false). */
+  public static final String ORT_MEMORY_PATTERN = "spark.gte.ort.memoryPattern";
+  public static final String ORT_MEMORY_PATTERN_DEFAULT = "true";
+
+  /** ONNX Runtime CPU arena allocator (true or false). */
+  public static final String ORT_CPU_ARENA = "spark.gte.ort.cpuArena";
+  public static final String ORT_CPU_ARENA_DEFAULT = "true";
+
   /** Every engine key, for help texts and for rejecting misspelt keys. */
   public static final List<String> KEYS = List.of(
       MODEL, PROFILE, MAX_LENGTH, POOLING, NORMALIZE, DEVICE, BATCH_MAX_TOKENS, BATCH_MAX_ROWS,
       CHUNK_ROWS, INTRA_OP_THREADS, GPU_CONCURRENT_RUNS, LONG_TEXT, MAX_WINDOWS, EMPTY_TEXT, SORT_BY_LENGTH,
-      PAD_TO_MAX_LENGTH);
+      PAD_TO_MAX_LENGTH, ORT_OPT_LEVEL, ORT_MEMORY_PATTERN, ORT_CPU_ARENA);
 }

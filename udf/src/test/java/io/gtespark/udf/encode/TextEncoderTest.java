@@ -203,4 +203,15 @@ class TextEncoderTest {
         () -> encoder(BundledSpec.builder().device(io.gtespark.udf.device.DeviceRequest.CUDA).threads(3)));
     assertTrue(e.getMessage().contains("--device cuda"), e.getMessage());
   }
+
+  @Test
+  void sessionTuningChangesSpeedNotVectors() {
+    float[][] tuned = encoder(BundledSpec.builder()
+        .tuning(new SessionTuning(1, SessionTuning.OptLevel.BASIC, false, false))).encode(TEXTS);
+    float[][] standard = encoder(BundledSpec.builder()).encode(TEXTS);
+    for (int i = 0; i < TEXTS.size(); i++) {
+      assertTrue(VectorMath.cosine(tuned[i], standard[i]) >= 0.9999, "text " + i);
+    }
+    assertEquals("1t/basic/nomempattern/noarena", new SessionTuning(1, SessionTuning.OptLevel.BASIC, false, false).key());
+  }
 }
