@@ -10,7 +10,6 @@ import io.gtespark.job.pipeline.PipelineStage;
 import io.gtespark.job.similarity.SimilarityStage;
 import io.gtespark.udf.model.ModelException;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
@@ -59,7 +58,7 @@ public final class GteSparkMain {
     SparkSession session = spark != null || !stage.needsSpark() ? spark : createSession(stage.name());
     try {
       StageOptions options = StageOptions.parse(stage.name(), stage.options(), rest,
-          session == null ? Map.of() : properties(session));
+          session == null ? Map.of() : StageOptions.sessionProperties(session));
       stage.run(session, options);
       return 0;
     } catch (UsageException | IllegalArgumentException | ModelException e) {
@@ -94,12 +93,6 @@ public final class GteSparkMain {
       b = b.config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
     }
     return b.getOrCreate();
-  }
-
-  private static Map<String, String> properties(SparkSession spark) {
-    Map<String, String> m = new HashMap<>();
-    spark.conf().getAll().foreach(kv -> m.put(kv._1(), kv._2()));
-    return m;
   }
 
   private static String rootMessage(Throwable e) {

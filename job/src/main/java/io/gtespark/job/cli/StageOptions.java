@@ -82,6 +82,13 @@ public final class StageOptions {
     return new StageOptions(stage, specs, resolved);
   }
 
+  /** The session's Spark properties, the fallback for flags not given on the command line. */
+  public static Map<String, String> sessionProperties(org.apache.spark.sql.SparkSession spark) {
+    Map<String, String> m = new java.util.HashMap<>();
+    spark.conf().getAll().foreach(kv -> m.put(kv._1(), kv._2()));
+    return m;
+  }
+
   /** The value of a single-valued option, or null. */
   public String get(String flag) {
     List<String> v = values.get(flag);

@@ -4,7 +4,7 @@ import io.delta.tables.DeltaTable;
 import io.gtespark.job.cli.UsageException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Function;
+import java.util.function.Consumer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -55,9 +55,9 @@ public final class DeltaMerge {
   }
 
   /** Upserts {@code embedded} (changed rows with vectors) by id; creates the table if needed. */
-  public void upsert(Dataset<Row> embedded, Function<Dataset<Row>, Void> create) {
+  public void upsert(Dataset<Row> embedded, Consumer<Dataset<Row>> create) {
     if (!DeltaTable.isDeltaTable(spark, output)) {
-      create.apply(embedded);
+      create.accept(embedded);
       return;
     }
     DeltaTable.forPath(spark, output).as("t")

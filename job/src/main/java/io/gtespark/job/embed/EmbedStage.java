@@ -23,6 +23,7 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -137,8 +138,11 @@ public final class EmbedStage implements Stage {
   private static long merge(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
       EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns, EncodeCountersAccumulator counters,
       TableWriter writer) {
-    long rowsIn = hashed.count();
-    long distinctIds = hashed.select(idCol).distinct().count();
+    // One pass over the input for all counts; a null id counts as one distinct value, as DISTINCT does.
+    Row counts = hashed.agg(functions.count(functions.lit(1)), functions.countDistinct(hashed.col(idCol)),
+        functions.count(functions.when(hashed.col(idCol).isNull(), 1))).first();
+    long rowsIn = counts.getLong(0);
+    long distinctIds = counts.getLong(1) + (counts.getLong(2) > 0 ? 1 : 0);
     if (distinctIds != rowsIn) {
       throw new UsageException("--mode merge needs a unique --id-col, but '" + idCol + "' has "
           + (rowsIn - distinctIds) + " duplicate value(s) in the input. Deduplicate the input first.");
@@ -149,10 +153,7 @@ public final class EmbedStage implements Stage {
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       embedded.count();
-      merge.upsert(embedded, df -> {
-        writer.write(df, identity);
-        return null;
-      });
+      merge.upsert(embedded, df -> writer.write(df, identity));
     } finally {
       embedded.unpersist();
     }

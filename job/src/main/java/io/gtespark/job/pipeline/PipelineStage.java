@@ -10,9 +10,7 @@ import io.gtespark.job.embed.EmbedStage;
 import io.gtespark.job.similarity.SimilarityStage;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -87,8 +85,7 @@ public final class PipelineStage implements Stage {
   }
 
   private static void run(SparkSession spark, Stage stage, List<String> args) {
-    Map<String, String> props = new HashMap<>();
-    spark.conf().getAll().foreach(kv -> props.put(kv._1(), kv._2()));
-    stage.run(spark, StageOptions.parse(stage.name(), stage.options(), args.toArray(new String[0]), props));
+    stage.run(spark, StageOptions.parse(stage.name(), stage.options(), args.toArray(new String[0]),
+        StageOptions.sessionProperties(spark)));
   }
 }
