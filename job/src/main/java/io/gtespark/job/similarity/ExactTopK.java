@@ -19,10 +19,11 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Exact top-K by inner product without materialising the cross join: the smaller side is cut
- * into blocks collected to the driver and broadcast one at a time; each task scans its
- * partition of the larger side against the block and keeps a bounded top-K heap per query;
- * candidates (at most K per query per partition or block) are ranked once at the end.
- * Memory per task: one block plus block-size x K heap entries.
+ * into blocks collected to the driver and broadcast one at a time; each task reads its
+ * partition of the larger side in tiles, scores each tile against the block with one matrix
+ * product ({@link VectorBlock}) and keeps a bounded top-K heap per query; candidates (at most K
+ * per query per partition or block) are ranked once at the end. Memory per task: one block,
+ * one tile of scores, and block-size x K heap entries.
  */
 public final class ExactTopK {
   private ExactTopK() {}
@@ -59,7 +60,7 @@ public final class ExactTopK {
         ids.add(r.get(0));
         vectors.add(VectorTable.toFloats(r, 1));
       }
-      Broadcast<Block> b = jsc.broadcast(new Block(ids.toArray(), vectors.toArray(new float[0][])));
+      Broadcast<VectorBlock> b = jsc.broadcast(VectorBlock.of(ids, vectors));
       blocks.add(b);
       Dataset<Row> part = large.select(VectorTable.ID, VectorTable.VECTOR).mapPartitions(
           broadcastQueries ? new ScanCorpus(b, k, excludeSelf, minScore) : new ScanQueries(b, k, excludeSelf, minScore),
@@ -80,18 +81,6 @@ public final class ExactTopK {
         .filter(functions.col("rank").leq(k));
   }
 
-  /** One broadcast block of the smaller side. */
-  static final class Block implements java.io.Serializable {
-    private static final long serialVersionUID = 1L;
-    final Object[] ids;
-    final float[][] vectors;
-
-    Block(Object[] ids, float[][] vectors) {
-      this.ids = ids;
-      this.vectors = vectors;
-    }
-  }
-
   /** The broadcasts of one run, released after its output is written. */
   public static final class Blocks {
     private final List<Broadcast<?>> list = new ArrayList<>();
@@ -107,38 +96,45 @@ public final class ExactTopK {
     }
   }
 
-  static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
-  }
-
   /** A scan of one side's partition against a broadcast block of the other side. */
   abstract static class BlockScan implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
-    final Broadcast<Block> block;
+    /** Partition rows scored per matrix product: a 256 x 4096 tile of scores is 4 MiB. */
+    static final int TILE_ROWS = 256;
+    final Broadcast<VectorBlock> block;
     final int k;
     final boolean excludeSelf;
     final double minScore;
 
-    BlockScan(Broadcast<Block> block, int k, boolean excludeSelf, double minScore) {
+    BlockScan(Broadcast<VectorBlock> block, int k, boolean excludeSelf, double minScore) {
       this.block = block;
       this.k = k;
       this.excludeSelf = excludeSelf;
       this.minScore = minScore;
     }
 
-    /** Scores one (query, doc) pair and keeps it if it belongs in the query's top K. */
-    final void consider(TopKHeap heap, Object queryId, float[] query, Object docId, float[] doc) {
-      if (excludeSelf && queryId.equals(docId)) {
-        return;
+    /** Keeps (score, id) if it belongs in the heap; the self check runs only for such pairs. */
+    final void consider(TopKHeap heap, Object queryId, Object docId, double score) {
+      if (score >= minScore && !heap.cannotEnter(score) && !(excludeSelf && queryId.equals(docId))) {
+        heap.offer(score, docId);
       }
-      double s = dot(query, doc);
-      if (s >= minScore && !heap.cannotEnter(s)) {
-        heap.offer(s, docId);
+    }
+
+    /** The next tile of partition rows: ids, and their vectors packed row-major into {@code data}. */
+    static int readTile(Iterator<Row> rows, Object[] ids, float[] data, int dim) {
+      int n = 0;
+      while (n < ids.length && rows.hasNext()) {
+        Row r = rows.next();
+        float[] v = VectorTable.toFloats(r, 1);
+        if (v.length != dim) {
+          throw new IllegalArgumentException("A vector of dimension " + v.length + " met one of dimension " + dim
+              + ": both sides must hold vectors of one model.");
+        }
+        ids[n] = r.get(0);
+        System.arraycopy(v, 0, data, n * dim, dim);
+        n++;
       }
+      return n;
     }
   }
 
@@ -146,54 +142,63 @@ public final class ExactTopK {
   static final class ScanCorpus extends BlockScan {
     private static final long serialVersionUID = 1L;
 
-    ScanCorpus(Broadcast<Block> block, int k, boolean excludeSelf, double minScore) {
+    ScanCorpus(Broadcast<VectorBlock> block, int k, boolean excludeSelf, double minScore) {
       super(block, k, excludeSelf, minScore);
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> docs) {
-      Block q = block.value();
-      TopKHeap[] heaps = new TopKHeap[q.ids.length];
-      for (int i = 0; i < heaps.length; i++) {
-        heaps[i] = new TopKHeap(k);
+      VectorBlock q = block.value();
+      int nq = q.rows();
+      TopKHeap[] heaps = new TopKHeap[nq];
+      for (int j = 0; j < nq; j++) {
+        heaps[j] = new TopKHeap(k);
       }
-      while (docs.hasNext()) {
-        Row d = docs.next();
-        Object docId = d.get(0);
-        float[] v = VectorTable.toFloats(d, 1);
-        for (int i = 0; i < heaps.length; i++) {
-          consider(heaps[i], q.ids[i], q.vectors[i], docId, v);
+      Object[] docIds = new Object[TILE_ROWS];
+      float[] tile = new float[TILE_ROWS * q.dim];
+      float[] scores = new float[TILE_ROWS * nq];
+      int n;
+      while ((n = readTile(docs, docIds, tile, q.dim)) > 0) {
+        q.scoreTile(tile, n, scores);
+        for (int i = 0; i < n; i++) {
+          int row = i * nq;
+          for (int j = 0; j < nq; j++) {
+            consider(heaps[j], q.ids[j], docIds[i], scores[row + j]);
+          }
         }
       }
       List<Row> out = new ArrayList<>();
-      for (int i = 0; i < heaps.length; i++) {
-        for (TopKHeap.Entry e : heaps[i].entries()) {
-          out.add(RowFactory.create(q.ids[i], e.id, e.score));
+      for (int j = 0; j < nq; j++) {
+        for (TopKHeap.Entry e : heaps[j].entries()) {
+          out.add(RowFactory.create(q.ids[j], e.id, e.score));
         }
       }
       return out.iterator();
     }
   }
 
-  /** Block = corpus: scan query rows, one heap per query row over the block. */
+  /** Block = corpus: scan query rows a tile at a time, one heap per query row over the block. */
   static final class ScanQueries extends BlockScan {
     private static final long serialVersionUID = 1L;
 
-    ScanQueries(Broadcast<Block> block, int k, boolean excludeSelf, double minScore) {
+    ScanQueries(Broadcast<VectorBlock> block, int k, boolean excludeSelf, double minScore) {
       super(block, k, excludeSelf, minScore);
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> queries) {
-      Block d = block.value();
-      // Lazy: one query's K rows at a time, so output memory does not grow with the partition.
+      VectorBlock d = block.value();
+      Object[] queryIds = new Object[TILE_ROWS];
+      float[] tile = new float[TILE_ROWS * d.dim];
+      float[] scores = new float[TILE_ROWS * d.rows()];
+      // Lazy: one tile's K rows per query at a time, so output memory does not grow with the partition.
       return new Iterator<Row>() {
         private Iterator<Row> current = java.util.Collections.emptyIterator();
 
         @Override
         public boolean hasNext() {
           while (!current.hasNext() && queries.hasNext()) {
-            current = scores(queries.next(), d).iterator();
+            current = nextTile().iterator();
           }
           return current.hasNext();
         }
@@ -205,21 +210,24 @@ public final class ExactTopK {
           }
           return current.next();
         }
-      };
-    }
 
-    private List<Row> scores(Row q, Block d) {
-      Object queryId = q.get(0);
-      float[] v = VectorTable.toFloats(q, 1);
-      TopKHeap heap = new TopKHeap(k);
-      for (int j = 0; j < d.ids.length; j++) {
-        consider(heap, queryId, v, d.ids[j], d.vectors[j]);
-      }
-      List<Row> out = new ArrayList<>();
-      for (TopKHeap.Entry e : heap.entries()) {
-        out.add(RowFactory.create(queryId, e.id, e.score));
-      }
-      return out;
+        private List<Row> nextTile() {
+          int n = readTile(queries, queryIds, tile, d.dim);
+          d.scoreTile(tile, n, scores);
+          List<Row> out = new ArrayList<>();
+          int nd = d.rows();
+          for (int i = 0; i < n; i++) {
+            TopKHeap heap = new TopKHeap(k);
+            for (int j = 0; j < nd; j++) {
+              consider(heap, queryIds[i], d.ids[j], scores[i * nd + j]);
+            }
+            for (TopKHeap.Entry e : heap.entries()) {
+              out.add(RowFactory.create(queryIds[i], e.id, e.score));
+            }
+          }
+          return out;
+        }
+      };
     }
   }
 }

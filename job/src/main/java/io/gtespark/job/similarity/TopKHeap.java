@@ -23,6 +23,8 @@ final class TopKHeap {
 
   private final int k;
   private final PriorityQueue<Entry> heap;
+  /** The worst kept score once the heap is full: anything below it is rejected at once. */
+  private double floor = Double.NEGATIVE_INFINITY;
 
   TopKHeap(int k) {
     this.k = k;
@@ -44,12 +46,17 @@ final class TopKHeap {
     } else if (worseFirst(heap.peek(), new Entry(score, id)) < 0) {
       heap.poll();
       heap.add(new Entry(score, id));
+    } else {
+      return;
+    }
+    if (heap.size() == k) {
+      floor = heap.peek().score;
     }
   }
 
-  /** Quick reject: true when {@code score} cannot enter the heap. */
+  /** Quick reject: true when {@code score} cannot enter the heap. Called for every pair scored. */
   boolean cannotEnter(double score) {
-    return heap.size() == k && score < heap.peek().score;
+    return score < floor;
   }
 
   List<Entry> entries() {
