@@ -83,14 +83,17 @@ public final class BenchStage implements Stage {
     final long tokens;
     final long paddedTokens;
     final double tokenizeShare;
+    final boolean onGpu;
 
-    Result(String name, int docs, double[] seconds, long tokens, long paddedTokens, double tokenizeShare) {
+    Result(String name, int docs, double[] seconds, long tokens, long paddedTokens, double tokenizeShare,
+        boolean onGpu) {
       this.name = name;
       this.docs = docs;
       this.seconds = seconds;
       this.tokens = tokens;
       this.paddedTokens = paddedTokens;
       this.tokenizeShare = tokenizeShare;
+      this.onGpu = onGpu;
     }
 
     double median() {
@@ -235,7 +238,7 @@ public final class BenchStage implements Stage {
     }
     double busy = last == null ? 0 : last.tokenizeNanos() + last.inferenceNanos();
     Result r = new Result(name, docs, seconds, last == null ? 0 : last.tokens(), last == null ? 0 : last.paddedTokens(),
-        busy > 0 ? last.tokenizeNanos() / busy : Double.NaN);
+        busy > 0 ? last.tokenizeNanos() / busy : Double.NaN, last != null && last.gpuBatches() > 0);
     System.out.printf("bench: %-58s %9.1f docs/s  (runs %s s)%n", name, r.docsPerSecond(), Arrays.toString(seconds));
     return r;
   }
@@ -301,8 +304,9 @@ public final class BenchStage implements Stage {
     StringBuilder md = new StringBuilder();
     md.append(String.format("machine: %d cores, %s, Java %s, %s%n", Runtime.getRuntime().availableProcessors(),
         cpuModel(), System.getProperty("java.version"), LocalDate.now()));
-    md.append(String.format("model: %s, max length %d, batch tokens %d (cpu), corpus %d docs, %d tokens%n",
-        spec.identity().name(), spec.identity().maxLength(), spec.batchMaxTokens(false), docs, bare.tokens));
+    md.append(String.format("model: %s, max length %d, batch tokens %d, device %s, corpus %d docs, %d tokens%n",
+        spec.identity().name(), spec.identity().maxLength(), spec.batchMaxTokens(bare.onGpu),
+        bare.onGpu ? "cuda" : "cpu", docs, bare.tokens));
     md.append(String.format("model load (resolve, validate, hash, open session and tokenizer): %.2f s%n", loadSeconds));
     md.append(String.format("peak memory: heap %d MiB, process RSS %d MiB%n%n", MemoryProbe.peakHeapMiB(),
         MemoryProbe.peakRssMiB()));

@@ -38,7 +38,7 @@ public final class RunMetrics {
         : counters.gpuBatches() == 0 ? "cpu" : counters.gpuBatches() == counters.batches() ? "cuda" : "cuda+cpu");
     m.values.put("intraOpThreads", spec.threads());
     m.values.put("session", spec.tuning().toString());
-    m.values.put("batchMaxTokens", spec.batchMaxTokens(false));
+    m.values.put("batchMaxTokens", spec.batchMaxTokens(counters.gpuBatches() > 0));
     m.values.put("longText", spec.longText().name().toLowerCase());
     m.values.put("emptyText", spec.emptyText().name().toLowerCase());
     // The driver JVM's peaks; in local mode the executors live in it too.
