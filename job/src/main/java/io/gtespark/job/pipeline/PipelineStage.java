@@ -41,8 +41,13 @@ public final class PipelineStage implements Stage {
         OptionSpec.required("--output", "spark.gte.output", "output folder"),
         OptionSpec.optional("--output-format", "spark.gte.output.format", "parquet", "parquet, delta or json"),
         OptionSpec.optional("--mode", "spark.gte.output.mode", "error", "error or overwrite"),
+        OptionSpec.optional("--partitions", "spark.gte.partitions", null,
+            "repartition before embedding (default: the input's partitions)"),
         OptionSpec.optional("--top-k", "spark.gte.similarity.topK", "5", "neighbours per row"),
         OptionSpec.optional("--min-score", "spark.gte.similarity.minScore", null, "drop neighbours scoring below this"),
+        OptionSpec.flag("--approx", "spark.gte.similarity.approx",
+            "approximate neighbours with MLlib LSH: only pairs above --min-score (default 0.5); see similarity --approx"),
+        OptionSpec.optional("--lsh-tables", "spark.gte.similarity.lshTables", "4", "LSH hash tables (with --approx)"),
         OptionSpec.optional("--k", "spark.gte.cluster.k", "auto", "clusters, or auto"),
         OptionSpec.optional("--seed", "spark.gte.cluster.seed", "42", "clustering seed"),
         OptionSpec.optional("--representatives", "spark.gte.cluster.representatives", "3", "texts per cluster to keep")));
@@ -62,6 +67,9 @@ public final class PipelineStage implements Stage {
     List<String> embed = new ArrayList<>(List.of("--input", o.get("--input"), "--format", o.get("--format"),
         "--text-col", o.get("--text-col"), "--id-col", o.get("--id-col"), "--output", embeddings,
         "--output-format", format, "--mode", mode));
+    if (o.get("--partitions") != null) {
+      embed.addAll(List.of("--partitions", o.get("--partitions")));
+    }
     for (OptionSpec engine : EngineOptions.specs()) {
       if (o.get(engine.flag()) != null) {
         embed.add(engine.flag());
@@ -76,6 +84,9 @@ public final class PipelineStage implements Stage {
     if (o.get("--min-score") != null) {
       similarity.addAll(List.of("--min-score", o.get("--min-score")));
     }
+    if (o.isOn("--approx")) {
+      similarity.addAll(List.of("--approx", "--lsh-tables", o.get("--lsh-tables")));
+    }
     run(spark, new SimilarityStage(), similarity);
 
     run(spark, new ClusterStage(), List.of("--input", embeddings, "--format", format, "--id-col", o.get("--id-col"),
@@ -85,7 +96,9 @@ public final class PipelineStage implements Stage {
   }
 
   private static void run(SparkSession spark, Stage stage, List<String> args) {
+    long start = System.nanoTime();
     stage.run(spark, StageOptions.parse(stage.name(), stage.options(), args.toArray(new String[0]),
         StageOptions.sessionProperties(spark)));
+    System.out.printf("pipeline: %s took %.1f s%n", stage.name(), (System.nanoTime() - start) / 1e9);
   }
 }
