@@ -7,16 +7,38 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CP_FILE="$ROOT/job/target/local-classpath.txt"
+# Touched after each build here: Maven rewrites CP_FILE only when the classpath changes.
+STAMP="$ROOT/job/target/.local-build-stamp"
 
 needs_build() {
   [ ! -f "$CP_FILE" ] && return 0
+  local since="$CP_FILE"
+  [ "$STAMP" -nt "$CP_FILE" ] && since="$STAMP"
   [ -n "$(find "$ROOT/pom.xml" "$ROOT/udf/pom.xml" "$ROOT/job/pom.xml" "$ROOT/udf/src/main" \
-      "$ROOT/job/src/main" "$ROOT/conf/profiles" -newer "$CP_FILE" -print -quit 2>/dev/null)" ]
+      "$ROOT/job/src/main" "$ROOT/conf/profiles" -newer "$since" -print -quit 2>/dev/null)" ]
 }
 
+JAVA_BIN="${JAVA:-java}"
+if ! command -v "$JAVA_BIN" >/dev/null 2>&1; then
+  echo "error: no java on PATH. gte-spark needs a JDK 17 or newer: install one (Debian: apt-get install openjdk-17-jdk-headless) or set JAVA to its bin/java." >&2
+  exit 2
+fi
+JAVA_VERSION=$("$JAVA_BIN" -version 2>&1 | sed -n '/ version "/{s/.* version "\([^"]*\)".*/\1/p;q;}')
+JAVA_MAJOR=${JAVA_VERSION%%.*}
+[ "$JAVA_MAJOR" = 1 ] && JAVA_MAJOR=0   # 1.8 and older
+if [[ "$JAVA_MAJOR" =~ ^[0-9]+$ ]] && [ "$JAVA_MAJOR" -lt 17 ]; then
+  echo "error: $JAVA_BIN is Java $JAVA_VERSION; Spark 4 and gte-spark need Java 17 or newer. Put a JDK 17 first on PATH or set JAVA (and JAVA_HOME for Maven)." >&2
+  exit 2
+fi
+
 if needs_build; then
+  if ! command -v mvn >/dev/null 2>&1; then
+    echo "error: the first run builds gte-spark with Maven, and mvn is not on PATH (Debian: apt-get install maven)." >&2
+    exit 2
+  fi
   echo "gte-spark: building (first run downloads dependencies from Maven Central; later runs start at once)..." >&2
-  (cd "$ROOT" && mvn -q -B -ntp package -DskipTests -pl udf,job -am) >&2
+  (cd "$ROOT" && mvn -q -B -ntp -Dstyle.color=never package -DskipTests -pl udf,job -am) >&2
+  touch "$STAMP"
 fi
 
 props_to_opts() {
@@ -36,5 +58,7 @@ JAVA_OPTS+=("-Dlog4j2.configurationFile=$ROOT/conf/log4j2.properties")
 JAVA_OPTS+=(${GTE_JAVA_OPTS:-})
 
 export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+# A system OpenBLAS (netlib's JNIBLAS) would otherwise start a thread per core inside every task.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 CLASSPATH="$ROOT/job/target/classes:$ROOT/udf/target/classes:$(cat "$CP_FILE")"
-exec "${JAVA:-java}" "${JAVA_OPTS[@]}" -cp "$CLASSPATH" io.gtespark.job.GteSparkMain "$@"
+exec "$JAVA_BIN" "${JAVA_OPTS[@]}" -cp "$CLASSPATH" io.gtespark.job.GteSparkMain "$@"

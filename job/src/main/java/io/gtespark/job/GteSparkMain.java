@@ -11,6 +11,7 @@ import io.gtespark.job.similarity.SimilarityStage;
 import io.gtespark.udf.model.ModelException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
@@ -31,6 +32,11 @@ public final class GteSparkMain {
   }
 
   private GteSparkMain() {}
+
+  /** The stages, in the order help and docs list them. */
+  public static List<Stage> stages() {
+    return List.copyOf(STAGES.values());
+  }
 
   public static void main(String[] args) {
     System.exit(run(args, null));

@@ -36,30 +36,31 @@ public final class EngineOptions {
    */
   public static List<OptionSpec> specs() {
     return List.of(
-        OptionSpec.optional("--model", GteConf.MODEL, null,
-            "bundled model name or model directory: local path, hdfs://, s3a://, ... (default "
-                + GteConf.MODEL_DEFAULT + ", bundled)"),
-        OptionSpec.optional("--profile", GteConf.PROFILE, null,
-            "profile for a model directory: gte-small, gte-base or gte-large (default: from the directory name)"),
-        OptionSpec.optional("--max-length", GteConf.MAX_LENGTH, null,
-            "max tokens per text, special tokens included, up to 512 (default: the profile's, 128)"),
-        OptionSpec.optional("--pooling", GteConf.POOLING, null, "cls or mean (default: the model's own)"),
-        OptionSpec.optional("--normalize", GteConf.NORMALIZE, null, "L2-normalise vectors, true or false (default true)"),
-        OptionSpec.optional("--device", GteConf.DEVICE, null, "auto, cpu or cuda (default auto)"),
-        OptionSpec.optional("--batch-tokens", GteConf.BATCH_MAX_TOKENS, null,
-            "token budget per batch, rows x padded length (default 1024 on CPU, 32768 on GPU)"),
-        OptionSpec.optional("--batch-rows", GteConf.BATCH_MAX_ROWS, null,
-            "row cap per batch (default " + GteConf.BATCH_MAX_ROWS_DEFAULT + ")"),
-        OptionSpec.optional("--chunk-rows", GteConf.CHUNK_ROWS, null,
-            "rows sorted and batched together; bounds task memory (default " + GteConf.CHUNK_ROWS_DEFAULT + ")"),
-        OptionSpec.optional("--threads", GteConf.INTRA_OP_THREADS, null,
-            "ONNX Runtime threads per executor session (default spark.task.cpus)"),
-        OptionSpec.optional("--long-text", GteConf.LONG_TEXT, null,
-            "truncate (cut and count) or window (average word-aligned windows) (default truncate)"),
-        OptionSpec.optional("--max-windows", GteConf.MAX_WINDOWS, null,
-            "windows per text in window mode (default " + GteConf.MAX_WINDOWS_DEFAULT + ")"),
-        OptionSpec.optional("--empty-text", GteConf.EMPTY_TEXT, null,
-            "null or embed: what an empty or whitespace-only text becomes (default null)"));
+        OptionSpec.deferring("--model", GteConf.MODEL, GteConf.MODEL_DEFAULT + " (bundled)",
+            "a bundled model name, or a model directory: a local path, hdfs://, s3a://, ..."),
+        OptionSpec.deferring("--profile", GteConf.PROFILE, "from the directory name",
+            "the profile of a model directory: gte-small, gte-base or gte-large (see conf/profiles/)"),
+        OptionSpec.deferring("--max-length", GteConf.MAX_LENGTH, "the profile's (128)",
+            "tokens per text, special tokens included; at most 512"),
+        OptionSpec.deferring("--pooling", GteConf.POOLING, "the model's own", "cls or mean"),
+        OptionSpec.deferring("--normalize", GteConf.NORMALIZE, "true", "L2-normalise the vectors: true or false"),
+        OptionSpec.deferring("--device", GteConf.DEVICE, GteConf.DEVICE_DEFAULT,
+            "auto (the GPU Spark assigned the task, else the CPU), cpu, or cuda (an error if no GPU is usable)"),
+        OptionSpec.deferring("--batch-tokens", GteConf.BATCH_MAX_TOKENS, "1024 on CPU, 32768 on GPU",
+            "the token budget of one batch (rows x padded length)"),
+        OptionSpec.deferring("--batch-rows", GteConf.BATCH_MAX_ROWS, String.valueOf(GteConf.BATCH_MAX_ROWS_DEFAULT),
+            "the row cap of one batch"),
+        OptionSpec.deferring("--chunk-rows", GteConf.CHUNK_ROWS, String.valueOf(GteConf.CHUNK_ROWS_DEFAULT),
+            "rows sorted and batched together; this bounds task memory"),
+        OptionSpec.deferring("--threads", GteConf.INTRA_OP_THREADS, "spark.task.cpus",
+            "ONNX Runtime threads per executor session"),
+        OptionSpec.deferring("--long-text", GteConf.LONG_TEXT, GteConf.LONG_TEXT_DEFAULT,
+            "truncate (keep the first max-length tokens, count the text as truncated) or window "
+                + "(average of word-aligned max-length windows)"),
+        OptionSpec.deferring("--max-windows", GteConf.MAX_WINDOWS, String.valueOf(GteConf.MAX_WINDOWS_DEFAULT),
+            "the window cap per text with --long-text window"),
+        OptionSpec.deferring("--empty-text", GteConf.EMPTY_TEXT, GteConf.EMPTY_TEXT_DEFAULT,
+            "null or embed: what a text with no tokens (empty, whitespace, control characters) becomes"));
   }
 
   /** Engine settings: the session's spark.gte.* properties with the command line's values on top. */

@@ -40,8 +40,9 @@ public final class StageOptions {
       }
       OptionSpec spec = byFlag.get(arg);
       if (spec == null) {
-        throw new UsageException("Unknown option '" + arg + "' for stage '" + stage + "'. Run '" + stage
-            + " --help' for its options.");
+        String near = closest(arg, byFlag.keySet());
+        throw new UsageException("Unknown option '" + arg + "' for stage '" + stage + "'."
+            + (near == null ? "" : " Did you mean " + near + "?") + " Run '" + stage + " --help' for its options.");
       }
       if (spec.isSwitch()) {
         given.computeIfAbsent(spec.flag(), k -> new ArrayList<>()).add(value == null ? "true" : value);
@@ -124,6 +125,39 @@ public final class StageOptions {
     return v;
   }
 
+  /** The known flag nearest to a mistyped one, if it is near enough to be a likely typo. */
+  static String closest(String typed, Iterable<String> flags) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String f : flags) {
+      int d = editDistance(typed, f);
+      if (d < bestDistance) {
+        best = f;
+        bestDistance = d;
+      }
+    }
+    return best != null && bestDistance <= Math.max(2, best.length() / 3) ? best : null;
+  }
+
+  private static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitute = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(substitute, Math.min(prev[j], cur[j - 1]) + 1);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
   public String stage() {
     return stage;
   }
@@ -137,8 +171,8 @@ public final class StageOptions {
       sb.append(String.format("%-34s %s", left, s.help()));
       if (s.required()) {
         sb.append(" [required]");
-      } else if (s.defaultValue() != null && !s.isSwitch()) {
-        sb.append(" [default: ").append(s.defaultValue().isEmpty() ? "model's own" : s.defaultValue()).append(']');
+      } else if (s.shownDefault() != null && !s.isSwitch()) {
+        sb.append(" [default: ").append(s.shownDefault()).append(']');
       }
       if (s.property() != null) {
         sb.append("\n").append(String.format("%-34s property %s", "", s.property()));

@@ -21,7 +21,10 @@ import java.util.List;
 import java.util.function.Supplier;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * {@code similarity}: (a) top-K corpus rows per query, (b) nearest neighbours inside one set,
@@ -57,7 +60,8 @@ public final class SimilarityStage implements Stage {
         OptionSpec.optional("--top-k", "spark.gte.similarity.topK", "10", "neighbours per query"),
         OptionSpec.optional("--min-score", "spark.gte.similarity.minScore", null,
             "drop pairs scoring below this (near-duplicate detection: e.g. 0.95); default none, 0.5 with --approx"),
-        OptionSpec.flag("--approx", "spark.gte.similarity.approx", "approximate search with MLlib LSH (very large corpora)"),
+        OptionSpec.flag("--approx", "spark.gte.similarity.approx", "approximate search with MLlib LSH: only pairs "
+            + "above --min-score, may miss some; on sentence vectors usually slower than exact (see README)"),
         OptionSpec.optional("--lsh-tables", "spark.gte.similarity.lshTables", "4", "LSH hash tables (more: better recall, slower)"),
         OptionSpec.optional("--lsh-bucket", "spark.gte.similarity.lshBucket", "0.5", "LSH bucket length"),
         OptionSpec.optional("--block-rows", "spark.gte.similarity.blockRows", "4096", "rows per broadcast block (exact search)"),
@@ -71,19 +75,21 @@ public final class SimilarityStage implements Stage {
   @Override
   public void run(SparkSession spark, StageOptions options) {
     EmbeddingSettings settings = EngineOptions.settings(spark, options);
-    if (!options.getAll("--source").isEmpty()) {
-      modelCardExample(settings, options);
-      return;
-    }
     String output = options.get("--output");
-    if (output == null) {
+    boolean example = !options.getAll("--source").isEmpty();
+    if (output == null && !example) {
       throw new UsageException("similarity needs --output (or --source/--compare to just print scores).");
     }
     OutputMode mode = OutputMode.parse(options.get("--mode"));
     if (mode != OutputMode.ERROR && mode != OutputMode.OVERWRITE) {
       throw new UsageException("similarity writes with --mode error or overwrite, not " + options.get("--mode") + ".");
     }
-    TableWriter writer = new TableWriter(spark, output, OutputFormat.parse(options.get("--output-format")), mode);
+    TableWriter writer = output == null ? null
+        : new TableWriter(spark, output, OutputFormat.parse(options.get("--output-format")), mode);
+    if (example) {
+      modelCardExample(spark, settings, options, writer);
+      return;
+    }
     Supplier<EncoderSpec> spec = VectorTable.lazySpec(settings, spark);
     String format = options.get("--format");
     String idCol = options.get("--id-col");
@@ -152,8 +158,16 @@ public final class SimilarityStage implements Stage {
     return v;
   }
 
-  private static void modelCardExample(EmbeddingSettings settings, StageOptions options) {
+  /**
+   * The model card's example: prints the first source's score against each candidate and,
+   * with {@code --output}, also writes them as rows (source, candidate, score, rank).
+   */
+  private static void modelCardExample(SparkSession spark, EmbeddingSettings settings, StageOptions options,
+      TableWriter writer) {
     EncoderSpec spec = settings.toLocalSpec(Runtime.getRuntime().availableProcessors());
+    if (writer != null) {
+      writer.checkBeforeRun(spec.identity());
+    }
     List<String> sources = options.getAll("--source");
     List<String> compare = options.getAll("--compare");
     SentenceComparison result = SentenceComparison.run(spec, sources, compare);
@@ -163,5 +177,29 @@ public final class SimilarityStage implements Stage {
     for (int i = 0; i < scores.length; i++) {
       System.out.printf("  %.4f  %s%n", scores[i], against.get(i));
     }
+    if (writer == null) {
+      return;
+    }
+    Integer[] order = new Integer[scores.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(scores[b], scores[a]));
+    int[] rank = new int[scores.length];
+    for (int r = 0; r < order.length; r++) {
+      rank[order[r]] = r + 1;
+    }
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < scores.length; i++) {
+      rows.add(RowFactory.create(sources.get(0), against.get(i), scores[i], rank[i]));
+    }
+    StructType schema = new StructType()
+        .add("source", DataTypes.StringType, false)
+        .add("candidate", DataTypes.StringType, false)
+        .add("score", DataTypes.DoubleType, false)
+        .add("rank", DataTypes.IntegerType, false);
+    writer.write(spark.createDataFrame(rows, schema).coalesce(1), spec.identity());
+    System.out.printf("similarity done: %d rows written to %s%n", rows.size(), writer.output());
   }
+
 }

@@ -22,6 +22,16 @@ class StageOptionsTest {
   }
 
   @Test
+  void typosFindTheFlagTheyMeant() {
+    List<String> flags = List.of("--text-col", "--id-col", "--output", "--output-format", "--max-length");
+    assertEquals("--text-col", StageOptions.closest("--text-column", flags));
+    assertEquals("--id-col", StageOptions.closest("--idcol", flags));
+    assertEquals("--output-format", StageOptions.closest("--outputformat", flags));
+    assertEquals("--max-length", StageOptions.closest("--max-len", flags));
+    assertNull(StageOptions.closest("--partitions", flags));
+  }
+
+  @Test
   void flagBeatsPropertyBeatsDefault() {
     StageOptions o = parse(Map.of("spark.gte.output.mode", "append", "spark.gte.maxLength", "64"),
         "--input", "x", "--text-col", "a", "--max-length", "32");
@@ -48,6 +58,9 @@ class StageOptionsTest {
   void mistakesAreUsageErrorsThatNameTheFlag() {
     UsageException unknown = assertThrows(UsageException.class, () -> parse(Map.of(), "--inptu", "x"));
     assertTrue(unknown.getMessage().contains("--inptu"));
+    assertTrue(unknown.getMessage().contains("Did you mean --input?"), unknown.getMessage());
+    UsageException unrelated = assertThrows(UsageException.class, () -> parse(Map.of(), "--colour", "x"));
+    assertTrue(!unrelated.getMessage().contains("Did you mean"), unrelated.getMessage());
     UsageException noValue = assertThrows(UsageException.class, () -> parse(Map.of(), "--input"));
     assertTrue(noValue.getMessage().contains("needs a value"));
     UsageException twice = assertThrows(UsageException.class,
