@@ -10,13 +10,20 @@ public final class ClusterResult {
   private final Dataset<Row> centroids;
   private final Dataset<Row> representatives;
   private final Map<String, Object> summary;
+  private final Dataset<Row> cached;
 
   ClusterResult(Dataset<Row> assignments, Dataset<Row> centroids, Dataset<Row> representatives,
-      Map<String, Object> summary) {
+      Map<String, Object> summary, Dataset<Row> cached) {
     this.assignments = assignments;
     this.centroids = centroids;
     this.representatives = representatives;
     this.summary = summary;
+    this.cached = cached;
+  }
+
+  /** Frees the cached rows the tables are read from; call it once they are written. */
+  public void release() {
+    cached.unpersist();
   }
 
   /** (id, cluster, distance to its centroid). */

@@ -82,11 +82,15 @@ public final class ClusterStage implements Stage {
     ClusterResult result = new VectorClusterer(settings).fit(table);
 
     OutputMode partMode = OutputMode.OVERWRITE;
-    new TableWriter(spark, output + "/assignments", format, partMode).write(result.assignments(), table.identity());
-    new TableWriter(spark, output + "/centroids", format, partMode).write(result.centroids(), table.identity());
-    if (result.representatives() != null) {
-      new TableWriter(spark, output + "/representatives", format, partMode)
-          .write(result.representatives(), table.identity());
+    try {
+      new TableWriter(spark, output + "/assignments", format, partMode).write(result.assignments(), table.identity());
+      new TableWriter(spark, output + "/centroids", format, partMode).write(result.centroids(), table.identity());
+      if (result.representatives() != null) {
+        new TableWriter(spark, output + "/representatives", format, partMode)
+            .write(result.representatives(), table.identity());
+      }
+    } finally {
+      result.release();
     }
     Map<String, Object> summary = new LinkedHashMap<>(result.summary());
     OutputIdentity.writeJson(new Path(output, "summary.json"), summary, spark.sparkContext().hadoopConfiguration());

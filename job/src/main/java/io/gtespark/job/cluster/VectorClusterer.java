@@ -74,7 +74,9 @@ public final class VectorClusterer {
       k = settings.k;
       model = train(rows, k);
     }
-    Dataset<Row> predicted = model.transform(rows).cache();
+    // Only the fitted rows and the final assignments are cached: a third cached copy of every
+    // vector (the predictions) pushed a 200k-row run under a 2 GiB heap into spills and full GCs.
+    Dataset<Row> predicted = model.transform(rows);
     Vector[] centers = centers(model);
     float[][] centroids = new float[centers.length][];
     for (int c = 0; c < centers.length; c++) {
@@ -95,6 +97,8 @@ public final class VectorClusterer {
     for (Row r : assigned.groupBy("cluster").count().collectAsList()) {
       sizes.put(r.getInt(0), r.getLong(1));
     }
+    double silhouette = tried.containsKey(k) ? tried.get(k) : silhouette(assigned);
+    rows.unpersist();
     List<Row> centroidRows = new ArrayList<>();
     for (int c = 0; c < centroids.length; c++) {
       List<Float> values = new ArrayList<>();
@@ -124,13 +128,13 @@ public final class VectorClusterer {
     summary.put("rows", total);
     summary.put("clusteredRows", n);
     summary.put("excludedNullVectors", total - n);
-    summary.put("silhouette", tried.containsKey(k) ? tried.get(k) : silhouette(predicted));
-    summary.put("cost", cost(model, predicted));
+    summary.put("silhouette", silhouette);
+    summary.put("cost", cost(model));
     summary.put("sizes", sizes);
     if (!tried.isEmpty()) {
       summary.put("silhouetteByK", tried);
     }
-    return new ClusterResult(assignments, centroidTable, representatives, summary);
+    return new ClusterResult(assignments, centroidTable, representatives, summary, assigned);
   }
 
   private Model<?> train(Dataset<Row> rows, int k) {
@@ -154,7 +158,7 @@ public final class VectorClusterer {
         : ((BisectingKMeansModel) model).clusterCenters();
   }
 
-  private static double cost(Model<?> model, Dataset<Row> predicted) {
+  private static double cost(Model<?> model) {
     return model instanceof KMeansModel ? ((KMeansModel) model).summary().trainingCost()
         : ((BisectingKMeansModel) model).summary().trainingCost();
   }

@@ -106,6 +106,9 @@ public final class SimilarityStage implements Stage {
     Dataset<Row> result;
     ModelIdentity identity;
     ExactTopK.Blocks blocks = new ExactTopK.Blocks();
+    // Cached inputs are freed once the result is written, so that a pipeline's cluster stage
+    // does not run beside a stale copy of every vector.
+    List<Dataset<Row>> cached = new ArrayList<>();
     if (options.get("--pairs") != null) {
       VectorTable vectors = VectorTable.load(spark, required(options, "--input", "--pairs"), format, idCol, vectorCol,
           textCol, spec);
@@ -118,6 +121,7 @@ public final class SimilarityStage implements Stage {
           textCol, spec);
       writer.checkBeforeRun(set.identity());
       Dataset<Row> rows = set.withVectors().cache();
+      cached.add(rows);
       result = approx ? approxTopK(rows, rows, k, true, minScore, options)
           : ExactTopK.topK(spark, rows, rows, k, true, minScore, options.getInt("--block-rows"), blocks);
       identity = set.identity();
@@ -131,6 +135,8 @@ public final class SimilarityStage implements Stage {
       writer.checkBeforeRun(identity);
       Dataset<Row> q = queries.withVectors().cache();
       Dataset<Row> d = corpus.withVectors().cache();
+      cached.add(q);
+      cached.add(d);
       result = approx ? approxTopK(q, d, k, false, minScore, options)
           : ExactTopK.topK(spark, q, d, k, false, minScore, options.getInt("--block-rows"), blocks);
     }
@@ -138,6 +144,7 @@ public final class SimilarityStage implements Stage {
       writer.write(result, identity);
     } finally {
       blocks.release();
+      cached.forEach(Dataset::unpersist);
     }
     long rows = writer.format() == OutputFormat.DELTA ? spark.read().format("delta").load(output).count()
         : spark.read().format(writer.format().source()).load(output).count();
