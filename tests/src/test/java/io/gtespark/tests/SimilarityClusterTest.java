@@ -171,6 +171,32 @@ class SimilarityClusterTest extends SharedSparkSession {
   }
 
   @Test
+  void withTextLabelsEveryResultWithBothTextsAndNeedsTheTextColumn() {
+    Map<Long, String> texts = new HashMap<>();
+    for (Row r : spark.read().json(SAMPLE.toString()).select("id", "text").collectAsList()) {
+      texts.put(r.getLong(0), r.isNullAt(1) ? null : r.getString(1));
+    }
+    String out = path("with-text");
+    CommandLineRun run = CommandLineRun.of(spark, "similarity", "--queries", SAMPLE.toString(), "--text-col", "text",
+        "--corpus", embeddings, "--top-k", "2", "--with-text", "--output", out);
+    assertEquals(0, run.exitCode, run.err);
+    Dataset<Row> got = spark.read().parquet(out);
+    assertEquals(List.of("query_id", "doc_id", "score", "rank", "query_text", "doc_text"), List.of(got.columns()));
+    List<Row> rows = got.collectAsList();
+    assertEquals(2 * vectors.size(), rows.size(), "k rows per query with a vector, none duplicated by the join");
+    for (Row r : rows) {
+      assertEquals(texts.get(r.getLong(0)), r.getString(4), "query_text of " + r.getLong(0));
+      assertEquals(texts.get(r.getLong(1)), r.getString(5), "doc_text of " + r.getLong(1));
+    }
+
+    CommandLineRun noText = CommandLineRun.of(spark, "similarity", "--self", "--input", embeddings, "--with-text",
+        "--output", path("with-text-none"));
+    assertEquals(2, noText.exitCode);
+    assertTrue(noText.err.contains("--with-text needs the text column of " + embeddings), noText.err);
+    assertTrue(!new java.io.File(path("with-text-none")).exists(), "nothing written");
+  }
+
+  @Test
   void approximateSearchFindsTheObviousNeighbours() {
     String out = path("approx");
     CommandLineRun run = CommandLineRun.of(spark, "similarity", "--queries", SAMPLE.toString(), "--text-col", "text",
@@ -200,6 +226,17 @@ class SimilarityClusterTest extends SharedSparkSession {
     for (int i = 1; i < 4; i++) {
       assertTrue(scores.get(0) > scores.get(i), run.out);
     }
+
+    String out = path("card");
+    CommandLineRun saved = CommandLineRun.of(spark, "similarity", "--source", EngineOnSparkTest.QUERY,
+        "--compare", EngineOnSparkTest.CANDIDATES.get(0), "--compare", EngineOnSparkTest.CANDIDATES.get(1),
+        "--output", out, "--output-format", "json");
+    assertEquals(0, saved.exitCode, saved.err);
+    List<Row> rows = spark.read().json(out).orderBy("rank").collectAsList();
+    assertEquals(2, rows.size());
+    assertEquals(EngineOnSparkTest.CANDIDATES.get(0), rows.get(0).getAs("candidate"));
+    assertEquals(scores.get(0), (double) rows.get(0).getAs("score"), 1e-4);
+    assertEquals(EngineOnSparkTest.QUERY, rows.get(1).getAs("source"));
   }
 
   @Test

@@ -22,6 +22,7 @@ import java.util.function.Supplier;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -58,6 +59,8 @@ public final class SimilarityStage implements Stage {
         OptionSpec.optional("--vector-col", "spark.gte.vectorCol", "embedding", "vector column of embedding outputs"),
         OptionSpec.optional("--text-col", "spark.gte.similarity.textCol", null, "text column, to embed raw inputs on the fly"),
         OptionSpec.optional("--top-k", "spark.gte.similarity.topK", "10", "neighbours per query"),
+        OptionSpec.flag("--with-text", "spark.gte.similarity.withText",
+            "add query_text and doc_text columns to top-K results (needs --text-col)"),
         OptionSpec.optional("--min-score", "spark.gte.similarity.minScore", null,
             "drop pairs scoring below this (near-duplicate detection: e.g. 0.95); default none, 0.5 with --approx"),
         OptionSpec.flag("--approx", "spark.gte.similarity.approx", "approximate search with MLlib LSH: only pairs "
@@ -103,6 +106,9 @@ public final class SimilarityStage implements Stage {
     double minScore = options.get("--min-score") != null ? Double.parseDouble(options.get("--min-score"))
         : approx ? 0.5 : Double.NEGATIVE_INFINITY;
 
+    if (options.isOn("--with-text") && options.get("--pairs") != null) {
+      throw new UsageException("--with-text labels top-K results (--queries/--corpus or --self), not --pairs.");
+    }
     Dataset<Row> result;
     ModelIdentity identity;
     ExactTopK.Blocks blocks = new ExactTopK.Blocks();
@@ -120,10 +126,12 @@ public final class SimilarityStage implements Stage {
       VectorTable set = VectorTable.load(spark, required(options, "--input", "--self"), format, idCol, vectorCol,
           textCol, spec);
       writer.checkBeforeRun(set.identity());
+      requireTexts(options, set);
       Dataset<Row> rows = set.withVectors().cache();
       cached.add(rows);
       result = approx ? approxTopK(rows, rows, k, true, minScore, options)
           : ExactTopK.topK(spark, rows, rows, k, true, minScore, options.getInt("--block-rows"), blocks);
+      result = withTexts(result, set, set, options);
       identity = set.identity();
     } else {
       VectorTable queries = VectorTable.load(spark, required(options, "--queries", "query/corpus search"), format,
@@ -133,12 +141,14 @@ public final class SimilarityStage implements Stage {
       VectorTable.requireComparable(queries, corpus);
       identity = VectorTable.anyIdentity(queries, corpus);
       writer.checkBeforeRun(identity);
+      requireTexts(options, queries, corpus);
       Dataset<Row> q = queries.withVectors().cache();
       Dataset<Row> d = corpus.withVectors().cache();
       cached.add(q);
       cached.add(d);
       result = approx ? approxTopK(q, d, k, false, minScore, options)
           : ExactTopK.topK(spark, q, d, k, false, minScore, options.getInt("--block-rows"), blocks);
+      result = withTexts(result, queries, corpus, options);
     }
     try {
       writer.write(result, identity);
@@ -149,6 +159,28 @@ public final class SimilarityStage implements Stage {
     long rows = writer.format() == OutputFormat.DELTA ? spark.read().format("delta").load(output).count()
         : spark.read().format(writer.format().source()).load(output).count();
     System.out.printf("similarity done: %d rows written to %s%n", rows, output);
+  }
+
+  /** Fails before any work when --with-text is asked for and a table has no text column. */
+  private static void requireTexts(StageOptions options, VectorTable... tables) {
+    if (options.isOn("--with-text")) {
+      for (VectorTable t : tables) {
+        t.texts("_id", "_text");
+      }
+    }
+  }
+
+  /** With --with-text, the top-K rows labelled with both sides' texts (query_text, doc_text). */
+  private static Dataset<Row> withTexts(Dataset<Row> result, VectorTable queries, VectorTable docs,
+      StageOptions options) {
+    if (!options.isOn("--with-text")) {
+      return result;
+    }
+    Dataset<Row> q = queries.texts("_query_id", "query_text");
+    Dataset<Row> d = docs.texts("_doc_id", "doc_text");
+    return result
+        .join(q, result.col("query_id").equalTo(q.col("_query_id")), "left").drop("_query_id")
+        .join(d, functions.col("doc_id").equalTo(d.col("_doc_id")), "left").drop("_doc_id");
   }
 
   private static Dataset<Row> approxTopK(Dataset<Row> q, Dataset<Row> d, int k, boolean self, double minScore,

@@ -103,6 +103,18 @@ public final class VectorTable {
     return rows.filter(rows.col(VECTOR).isNotNull());
   }
 
+  /**
+   * One (id, text) row per id, the text named {@code textName}, for labelling results; a
+   * usage error naming the table when it was loaded without its text column.
+   */
+  public Dataset<Row> texts(String idName, String textName) {
+    if (!hasText()) {
+      throw new UsageException("--with-text needs the text column of " + source
+          + ": name it with --text-col (it must exist in every input).");
+    }
+    return rows.select(rows.col(ID).as(idName), rows.col(TEXT).as(textName)).dropDuplicates(idName);
+  }
+
   public boolean hasText() {
     return Arrays.asList(rows.columns()).contains(TEXT);
   }
