@@ -99,8 +99,6 @@ public final class ExactTopK {
   /** A scan of one side's partition against a broadcast block of the other side. */
   abstract static class BlockScan implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
-    /** Partition rows scored per matrix product: a 256 x 4096 tile of scores is 4 MiB. */
-    static final int TILE_ROWS = 256;
     final Broadcast<VectorBlock> block;
     final int k;
     final boolean excludeSelf;
@@ -119,22 +117,45 @@ public final class ExactTopK {
         heap.offer(score, docId);
       }
     }
+  }
 
-    /** The next tile of partition rows: ids, and their vectors packed row-major into {@code data}. */
-    static int readTile(Iterator<Row> rows, Object[] ids, float[] data, int dim) {
-      int n = 0;
-      while (n < ids.length && rows.hasNext()) {
-        Row r = rows.next();
+  /**
+   * Up to {@link #TILE_ROWS} partition rows and their scores against one block; the buffers are
+   * allocated once per task and refilled tile after tile.
+   */
+  static final class ScoredTile {
+    /** Partition rows scored per matrix product: a 256 x 4096 tile of scores is 4 MiB. */
+    static final int TILE_ROWS = 256;
+    final VectorBlock block;
+    final Object[] ids = new Object[TILE_ROWS];
+    private final float[] data;
+    /** Row-major rows x block.rows(): {@code scores[i * block.rows() + j]} = row i . block row j. */
+    final float[] scores;
+    int rows;
+
+    ScoredTile(VectorBlock block) {
+      this.block = block;
+      this.data = new float[TILE_ROWS * block.dim];
+      this.scores = new float[TILE_ROWS * block.rows()];
+    }
+
+    /** Reads the next rows of {@code partition} and scores them; false when none were left. */
+    boolean next(Iterator<Row> partition) {
+      int dim = block.dim;
+      rows = 0;
+      while (rows < ids.length && partition.hasNext()) {
+        Row r = partition.next();
         float[] v = VectorTable.toFloats(r, 1);
         if (v.length != dim) {
           throw new IllegalArgumentException("A vector of dimension " + v.length + " met one of dimension " + dim
               + ": both sides must hold vectors of one model.");
         }
-        ids[n] = r.get(0);
-        System.arraycopy(v, 0, data, n * dim, dim);
-        n++;
+        ids[rows] = r.get(0);
+        System.arraycopy(v, 0, data, rows * dim, dim);
+        rows++;
       }
-      return n;
+      block.scoreTile(data, rows, scores);
+      return rows > 0;
     }
   }
 
@@ -154,16 +175,12 @@ public final class ExactTopK {
       for (int j = 0; j < nq; j++) {
         heaps[j] = new TopKHeap(k);
       }
-      Object[] docIds = new Object[TILE_ROWS];
-      float[] tile = new float[TILE_ROWS * q.dim];
-      float[] scores = new float[TILE_ROWS * nq];
-      int n;
-      while ((n = readTile(docs, docIds, tile, q.dim)) > 0) {
-        q.scoreTile(tile, n, scores);
-        for (int i = 0; i < n; i++) {
+      ScoredTile tile = new ScoredTile(q);
+      while (tile.next(docs)) {
+        for (int i = 0; i < tile.rows; i++) {
           int row = i * nq;
           for (int j = 0; j < nq; j++) {
-            consider(heaps[j], q.ids[j], docIds[i], scores[row + j]);
+            consider(heaps[j], q.ids[j], tile.ids[i], tile.scores[row + j]);
           }
         }
       }
@@ -188,9 +205,7 @@ public final class ExactTopK {
     @Override
     public Iterator<Row> call(Iterator<Row> queries) {
       VectorBlock d = block.value();
-      Object[] queryIds = new Object[TILE_ROWS];
-      float[] tile = new float[TILE_ROWS * d.dim];
-      float[] scores = new float[TILE_ROWS * d.rows()];
+      ScoredTile tile = new ScoredTile(d);
       // Lazy: one tile's K rows per query at a time, so output memory does not grow with the partition.
       return new Iterator<Row>() {
         private Iterator<Row> current = java.util.Collections.emptyIterator();
@@ -212,17 +227,16 @@ public final class ExactTopK {
         }
 
         private List<Row> nextTile() {
-          int n = readTile(queries, queryIds, tile, d.dim);
-          d.scoreTile(tile, n, scores);
           List<Row> out = new ArrayList<>();
+          tile.next(queries);
           int nd = d.rows();
-          for (int i = 0; i < n; i++) {
+          for (int i = 0; i < tile.rows; i++) {
             TopKHeap heap = new TopKHeap(k);
             for (int j = 0; j < nd; j++) {
-              consider(heap, queryIds[i], d.ids[j], scores[i * nd + j]);
+              consider(heap, tile.ids[i], d.ids[j], tile.scores[i * nd + j]);
             }
             for (TopKHeap.Entry e : heap.entries()) {
-              out.add(RowFactory.create(queryIds[i], e.id, e.score));
+              out.add(RowFactory.create(tile.ids[i], e.id, e.score));
             }
           }
           return out;
