@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -126,12 +127,12 @@ public final class SimilarityStage implements Stage {
       VectorTable set = VectorTable.load(spark, required(options, "--input", "--self"), format, idCol, vectorCol,
           textCol, spec);
       writer.checkBeforeRun(set.identity());
-      requireTexts(options, set);
+      UnaryOperator<Dataset<Row>> labels = textLabels(options, set, set);
       Dataset<Row> rows = set.withVectors().cache();
       cached.add(rows);
       result = approx ? approxTopK(rows, rows, k, true, minScore, options)
           : ExactTopK.topK(spark, rows, rows, k, true, minScore, options.getInt("--block-rows"), blocks);
-      result = withTexts(result, set, set, options);
+      result = labels.apply(result);
       identity = set.identity();
     } else {
       VectorTable queries = VectorTable.load(spark, required(options, "--queries", "query/corpus search"), format,
@@ -141,14 +142,14 @@ public final class SimilarityStage implements Stage {
       VectorTable.requireComparable(queries, corpus);
       identity = VectorTable.anyIdentity(queries, corpus);
       writer.checkBeforeRun(identity);
-      requireTexts(options, queries, corpus);
+      UnaryOperator<Dataset<Row>> labels = textLabels(options, queries, corpus);
       Dataset<Row> q = queries.withVectors().cache();
       Dataset<Row> d = corpus.withVectors().cache();
       cached.add(q);
       cached.add(d);
       result = approx ? approxTopK(q, d, k, false, minScore, options)
           : ExactTopK.topK(spark, q, d, k, false, minScore, options.getInt("--block-rows"), blocks);
-      result = withTexts(result, queries, corpus, options);
+      result = labels.apply(result);
     }
     try {
       writer.write(result, identity);
@@ -161,24 +162,19 @@ public final class SimilarityStage implements Stage {
     System.out.printf("similarity done: %d rows written to %s%n", rows, output);
   }
 
-  /** Fails before any work when --with-text is asked for and a table has no text column. */
-  private static void requireTexts(StageOptions options, VectorTable... tables) {
-    if (options.isOn("--with-text")) {
-      for (VectorTable t : tables) {
-        t.texts("_id", "_text");
-      }
-    }
-  }
-
-  /** With --with-text, the top-K rows labelled with both sides' texts (query_text, doc_text). */
-  private static Dataset<Row> withTexts(Dataset<Row> result, VectorTable queries, VectorTable docs,
-      StageOptions options) {
+  /**
+   * What --with-text does to the top-K rows: join on both sides' texts (query_text, doc_text),
+   * or nothing without the flag. Built before any work, so a table without its text column is
+   * refused at once.
+   */
+  private static UnaryOperator<Dataset<Row>> textLabels(StageOptions options, VectorTable queries,
+      VectorTable docs) {
     if (!options.isOn("--with-text")) {
-      return result;
+      return UnaryOperator.identity();
     }
     Dataset<Row> q = queries.texts("_query_id", "query_text");
     Dataset<Row> d = docs.texts("_doc_id", "doc_text");
-    return result
+    return result -> result
         .join(q, result.col("query_id").equalTo(q.col("_query_id")), "left").drop("_query_id")
         .join(d, functions.col("doc_id").equalTo(d.col("_doc_id")), "left").drop("_doc_id");
   }
