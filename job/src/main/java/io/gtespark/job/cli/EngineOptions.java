@@ -11,25 +11,6 @@ import org.apache.spark.sql.SparkSession;
 public final class EngineOptions {
   private EngineOptions() {}
 
-  /** Flag to engine property. */
-  private static final Map<String, String> FLAG_TO_KEY = new LinkedHashMap<>();
-
-  static {
-    FLAG_TO_KEY.put("--model", GteConf.MODEL);
-    FLAG_TO_KEY.put("--profile", GteConf.PROFILE);
-    FLAG_TO_KEY.put("--max-length", GteConf.MAX_LENGTH);
-    FLAG_TO_KEY.put("--pooling", GteConf.POOLING);
-    FLAG_TO_KEY.put("--normalize", GteConf.NORMALIZE);
-    FLAG_TO_KEY.put("--device", GteConf.DEVICE);
-    FLAG_TO_KEY.put("--batch-tokens", GteConf.BATCH_MAX_TOKENS);
-    FLAG_TO_KEY.put("--batch-rows", GteConf.BATCH_MAX_ROWS);
-    FLAG_TO_KEY.put("--chunk-rows", GteConf.CHUNK_ROWS);
-    FLAG_TO_KEY.put("--threads", GteConf.INTRA_OP_THREADS);
-    FLAG_TO_KEY.put("--long-text", GteConf.LONG_TEXT);
-    FLAG_TO_KEY.put("--max-windows", GteConf.MAX_WINDOWS);
-    FLAG_TO_KEY.put("--empty-text", GteConf.EMPTY_TEXT);
-  }
-
   /**
    * The option specs of the engine flags. They carry no default of their own: an absent flag
    * leaves the {@code spark.gte.*} property, or the model profile's value, in force.
@@ -66,12 +47,12 @@ public final class EngineOptions {
   /** Engine settings: the session's spark.gte.* properties with the command line's values on top. */
   public static EmbeddingSettings settings(SparkSession spark, StageOptions options) {
     Map<String, String> fromFlags = new LinkedHashMap<>();
-    FLAG_TO_KEY.forEach((flag, key) -> {
-      String v = options.get(flag);
+    for (OptionSpec s : specs()) {
+      String v = options.get(s.flag());
       if (v != null) {
-        fromFlags.put(key, v);
+        fromFlags.put(s.property(), v);
       }
-    });
+    }
     return EmbeddingSettings.fromSession(spark).with(fromFlags);
   }
 }
