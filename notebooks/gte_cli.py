@@ -9,7 +9,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import pandas as pd
 
@@ -31,7 +30,7 @@ def out(name):
     return os.path.join(OUT, name)
 
 
-def run(stage, *args, quiet=False):
+def run(stage, *args):
     """Runs `submit/local.sh STAGE ARGS...`, prints its output, and fails the cell on a non-zero exit.
 
     Returns nothing, so that a cell ending with it shows only the printed output.
@@ -42,9 +41,8 @@ def run(stage, *args, quiet=False):
     if proc.returncode != 0:
         print(proc.stdout)
         raise RuntimeError(f"submit/local.sh {stage} exited with {proc.returncode}")
-    if not quiet:
-        print("\n".join(l for l in proc.stdout.splitlines()
-                        if not _LOG_LINE.match(l) and not any(n in l for n in _NOISE)))
+    print("\n".join(l for l in proc.stdout.splitlines()
+                    if not _LOG_LINE.match(l) and not any(n in l for n in _NOISE)))
 
 
 def read_table(folder):
@@ -64,7 +62,3 @@ def read_json(path):
 
 def _quote(s):
     return s if s and all(c.isalnum() or c in "-_./=:," for c in s) else json.dumps(s)
-
-
-if __name__ == "__main__":
-    run(*sys.argv[1:])

@@ -52,21 +52,21 @@ awk '/^embed: .* rows written/ {
        sub(/s/, "", e); s += e;
        if (s > ps) { printf "  t=%5ds rows=%7d  %6.1f rows/s\n", s, rows, (rows - pr) / (s - ps) }
        pr = rows; ps = s }' "$WORK/pipeline.log"
+# Reads "seconds value" lines and prints, per tenth of the run, how many there were and the
+# smallest and largest value.
+per_tenth() {
+  awk -v what="$1" '{ n++; t[n] = $1 + 0; v[n] = $2 + 0 }
+    END { if (n == 0) { print "  no " what; exit }
+          last = t[n]; for (i = 1; i <= n; i++) { b = int(10 * t[i] / (last + 1e-9)); if (b > 9) b = 9;
+            if (!(b in lo) || v[i] < lo[b]) lo[b] = v[i]; if (v[i] > hi[b]) hi[b] = v[i]; cnt[b]++ }
+          for (b = 0; b < 10; b++) if (cnt[b]) printf "  %3d%%-%3d%% of %.0fs: %5d %s, %5d / %5d\n",
+            b * 10, b * 10 + 10, last, cnt[b], what, lo[b], hi[b] }'
+}
 echo "== heap after GC (MiB), per tenth of the run: min / max of the collections in it"
 # "[12.345s][info][gc] GC(7) Pause Young (Normal) (G1 Evacuation Pause) 512M->130M(2048M) 4.1ms"
-awk '/->/ { t = $1; gsub(/[\[\]s]/, "", t); m = $0; sub(/.*->/, "", m); sub(/M.*/, "", m);
-            n++; ts[n] = t + 0; after[n] = m + 0 }
-     END { if (n == 0) { print "  no GC lines"; exit }
-           last = ts[n]; for (i = 1; i <= n; i++) { b = int(10 * ts[i] / (last + 1e-9)); if (b > 9) b = 9;
-             if (!(b in lo) || after[i] < lo[b]) lo[b] = after[i]; if (after[i] > hi[b]) hi[b] = after[i]; cnt[b]++ }
-           for (b = 0; b < 10; b++) if (cnt[b]) printf "  %3d%%-%3d%% of %.0fs: %5d GCs, %5d / %5d\n",
-             b * 10, b * 10 + 10, last, cnt[b], lo[b], hi[b] }' "$WORK/gc.log"
+awk '/->/ { t = $1; gsub(/[\[\]s]/, "", t); m = $0; sub(/.*->/, "", m); sub(/M.*/, "", m); print t, m }' \
+  "$WORK/gc.log" | per_tenth GCs
 echo "== process RSS (MiB), per tenth of the run: min / max of the samples in it"
-awk -F, '{ n++; t[n] = $1 + 0; r[n] = $2 + 0 }
-     END { if (n == 0) { print "  no samples"; exit }
-           last = t[n]; for (i = 1; i <= n; i++) { b = int(10 * t[i] / (last + 1e-9)); if (b > 9) b = 9;
-             if (!(b in lo) || r[i] < lo[b]) lo[b] = r[i]; if (r[i] > hi[b]) hi[b] = r[i]; cnt[b]++ }
-           for (b = 0; b < 10; b++) if (cnt[b]) printf "  %3d%%-%3d%% of %ds: %5d / %5d\n", b * 10, b * 10 + 10, last, lo[b], hi[b] }' \
-  "$WORK/rss.csv"
+tr , ' ' <"$WORK/rss.csv" | per_tenth samples
 grep -E '^(embed done|similarity done|pipeline)' "$WORK/pipeline.log" || true
 exit $rc

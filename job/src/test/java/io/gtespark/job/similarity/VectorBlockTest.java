@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gtespark.udf.encode.VectorMath;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -16,14 +17,6 @@ class VectorBlockTest {
       v[i] = (float) rnd.nextGaussian();
     }
     return v;
-  }
-
-  private static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += (double) a[i] * b[i];
-    }
-    return s;
   }
 
   @Test
@@ -50,7 +43,7 @@ class VectorBlockTest {
     block.scoreTile(tile, 13, out);
     for (int i = 0; i < 13; i++) {
       for (int j = 0; j < 53; j++) {
-        double want = dot(queries[i], rows.get(j));
+        double want = VectorMath.dot(queries[i], rows.get(j));
         assertEquals(want, out[i * 53 + j], 1e-4 * Math.max(1, Math.abs(want)), "pair " + i + "," + j);
       }
     }
