@@ -31,6 +31,8 @@ public final class ConfigurationReference {
           "sort each chunk by token length before batching (false only to measure what sorting buys)"},
       {GteConf.PAD_TO_MAX_LENGTH, GteConf.PAD_TO_MAX_LENGTH_DEFAULT,
           "pad every batch to the max length (true only to measure what dynamic padding buys)"},
+      {GteConf.SESSION_IDLE_TIMEOUT, String.valueOf(GteConf.SESSION_IDLE_TIMEOUT_DEFAULT),
+          "seconds an unused ONNX session stays open in a long-lived JVM (notebook, Thrift, Connect); 0 = forever"},
   };
 
   private ConfigurationReference() {}

@@ -41,6 +41,9 @@ public final class EncoderSession implements AutoCloseable {
   /** Runs hold the read lock; close takes the write lock, so it never frees a session mid-run. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private boolean closed;
+  /** Closed by the registry for being idle, not by JVM shutdown: a late user reopens a session. */
+  private boolean evicted;
+  private volatile long lastUsedNanos = System.nanoTime();
 
   private EncoderSession(OrtSession session, ExecutionDevice device, int threads, int concurrentRuns, Path onnx)
       throws OrtException {
@@ -70,9 +73,7 @@ public final class EncoderSession implements AutoCloseable {
     }
     this.hasTokenTypes = inputs.containsKey(TOKEN_TYPE_IDS);
     Map<String, NodeInfo> outputs = session.getOutputInfo();
-    String chosen = outputs.containsKey("last_hidden_state")
-        ? "last_hidden_state"
-        : outputs.containsKey("token_embeddings") ? "token_embeddings" : outputs.keySet().iterator().next();
+    String chosen = chooseOutput(outputs, onnx);
     this.outputName = chosen;
     if (!(outputs.get(chosen).getInfo() instanceof TensorInfo)) {
       throw new ModelException("ONNX model " + onnx + " output '" + chosen + "' is not a tensor.");
@@ -91,6 +92,34 @@ public final class EncoderSession implements AutoCloseable {
               + java.util.Arrays.toString(shape) + "); re-export with a static hidden dimension.");
     }
     this.runSlots = concurrentRuns > 0 ? new Semaphore(concurrentRuns, true) : null;
+  }
+
+  /** Outputs read as token vectors, in order of preference, then the pooled ones. */
+  static final List<String> TOKEN_OUTPUTS = List.of("last_hidden_state", "token_embeddings");
+  static final List<String> POOLED_OUTPUTS = List.of("sentence_embedding", "sentence_embeddings");
+
+  /**
+   * The output that holds the vectors: a known token-vector name, else a known pooled name, else
+   * the graph's only output. A graph with several unknown outputs is refused rather than guessed
+   * at, because picking an already pooled one would silently skip the configured pooling.
+   */
+  static String chooseOutput(Map<String, NodeInfo> outputs, Path onnx) {
+    for (String name : TOKEN_OUTPUTS) {
+      if (outputs.containsKey(name)) {
+        return name;
+      }
+    }
+    for (String name : POOLED_OUTPUTS) {
+      if (outputs.containsKey(name)) {
+        return name;
+      }
+    }
+    if (outputs.size() == 1) {
+      return outputs.keySet().iterator().next();
+    }
+    throw new ModelException("ONNX model " + onnx + " has outputs " + outputs.keySet() + " and none is named "
+        + TOKEN_OUTPUTS + " (token vectors) or " + POOLED_OUTPUTS + " (pooled vectors); gte-spark cannot tell "
+        + "which one holds the vectors. Re-export with the token vectors named last_hidden_state.");
   }
 
   /**
@@ -153,8 +182,12 @@ public final class EncoderSession implements AutoCloseable {
     acquire();
     try {
       if (closed) {
+        if (evicted) {
+          throw new Evicted();
+        }
         throw new IllegalStateException("The ONNX session was closed because the JVM is shutting down.");
       }
+      lastUsedNanos = System.nanoTime();
       inputs.put(INPUT_IDS, OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
       inputs.put(ATTENTION_MASK, OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
       if (hasTokenTypes) {
@@ -194,6 +227,11 @@ public final class EncoderSession implements AutoCloseable {
     }
   }
 
+  /** The graph output the vectors are read from. */
+  public String outputName() {
+    return outputName;
+  }
+
   /** Size of the vectors this model produces. */
   public int dimension() {
     return dimension;
@@ -212,6 +250,39 @@ public final class EncoderSession implements AutoCloseable {
   /** ONNX Runtime intra-op threads of this session. */
   public int threads() {
     return threads;
+  }
+
+  /**
+   * Frees the session if no run is in progress and none started within {@code idleNanos}; a
+   * later {@link #run} then throws {@link Evicted} so that its caller fetches a fresh session.
+   * Never waits: a session in use is simply kept.
+   */
+  boolean closeIfIdle(long idleNanos) {
+    if (System.nanoTime() - lastUsedNanos < idleNanos || !lifecycle.writeLock().tryLock()) {
+      return false;
+    }
+    try {
+      if (closed || System.nanoTime() - lastUsedNanos < idleNanos) {
+        return false;
+      }
+      closed = true;
+      evicted = true;
+      session.close();
+      return true;
+    } catch (OrtException e) {
+      return true;
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+
+  /** Thrown by {@link #run} on a session the registry freed for being idle. */
+  static final class Evicted extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    Evicted() {
+      super("The ONNX session was freed after sitting idle; fetch a new one from the registry.");
+    }
   }
 
   /**

@@ -34,6 +34,7 @@ public final class EncoderSpec implements Serializable {
   private final EmptyTextMode emptyText;
   private final boolean sortByLength;
   private final boolean padToMaxLength;
+  private final int sessionIdleSeconds;
 
   private EncoderSpec(Builder b) {
     this.location = b.location;
@@ -49,6 +50,7 @@ public final class EncoderSpec implements Serializable {
     this.emptyText = b.emptyText;
     this.sortByLength = b.sortByLength;
     this.padToMaxLength = b.padToMaxLength;
+    this.sessionIdleSeconds = b.sessionIdleSeconds;
   }
 
   /** A builder for a validated model; every knob starts at its default. */
@@ -121,6 +123,11 @@ public final class EncoderSpec implements Serializable {
     return padToMaxLength;
   }
 
+  /** Seconds an unused session may stay open before the registry frees it; 0 = never. */
+  public int sessionIdleSeconds() {
+    return sessionIdleSeconds;
+  }
+
   /** A copy with another device request. */
   public EncoderSpec withDevice(DeviceRequest newDevice) {
     return toBuilder().device(newDevice).build();
@@ -139,7 +146,8 @@ public final class EncoderSpec implements Serializable {
         .maxWindows(maxWindows)
         .emptyText(emptyText)
         .sortByLength(sortByLength)
-        .padToMaxLength(padToMaxLength);
+        .padToMaxLength(padToMaxLength)
+        .sessionIdleSeconds(sessionIdleSeconds);
   }
 
   @Override
@@ -165,6 +173,7 @@ public final class EncoderSpec implements Serializable {
     private EmptyTextMode emptyText = EmptyTextMode.NULL;
     private boolean sortByLength = true;
     private boolean padToMaxLength = false;
+    private int sessionIdleSeconds = 1800;
 
     private Builder(ModelLocation location, ModelIdentity identity) {
       this.location = location;
@@ -230,6 +239,11 @@ public final class EncoderSpec implements Serializable {
 
     public Builder padToMaxLength(boolean v) {
       this.padToMaxLength = v;
+      return this;
+    }
+
+    public Builder sessionIdleSeconds(int v) {
+      this.sessionIdleSeconds = atLeast(v, 0, "session idle timeout");
       return this;
     }
 

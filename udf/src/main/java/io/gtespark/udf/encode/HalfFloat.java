@@ -59,7 +59,11 @@ public final class HalfFloat {
     return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
   }
 
-  /** A vector as little-endian float16 bytes; null stays null. */
+  /**
+   * A vector as little-endian float16 bytes; null stays null. A value beyond float16's range
+   * (|x| &gt; 65504, possible only for vectors that are not normalised) is an error, never an
+   * infinity in the output.
+   */
   public static byte[] encode(float[] v) {
     if (v == null) {
       return null;
@@ -67,6 +71,11 @@ public final class HalfFloat {
     byte[] out = new byte[v.length * 2];
     for (int i = 0; i < v.length; i++) {
       short h = fromFloat(v[i]);
+      if ((h & 0x7c00) == 0x7c00) {
+        throw new NonFiniteVectorException("A vector value " + v[i] + " does not fit float16 (largest 65504). "
+            + "Vector type float16 needs normalised vectors (spark.gte.normalize=true); use vector type float32 "
+            + "for vectors that are not normalised.");
+      }
       out[2 * i] = (byte) h;
       out[2 * i + 1] = (byte) (h >> 8);
     }

@@ -14,7 +14,20 @@ public interface PoolingStrategy {
 
   /** The strategy for a pooling mode. */
   static PoolingStrategy of(PoolingMode mode) {
-    return mode == PoolingMode.CLS ? PoolingStrategy::cls : PoolingStrategy::maskedMean;
+    switch (mode) {
+      case CLS:
+        return PoolingStrategy::cls;
+      case MEAN:
+        return PoolingStrategy::maskedMean;
+      default:
+        return PoolingStrategy::graphPooled;
+    }
+  }
+
+  /** The graph pooled already; reaching this means a token-vector output met 'graph' pooling. */
+  static void graphPooled(FloatBuffer hidden, long[] mask, int row, int seqLen, int dim, float[] out) {
+    throw new IllegalStateException("pooling 'graph' was applied to token vectors; the model was validated as "
+        + "one that outputs pooled vectors");
   }
 
   /** The first token's vector (BERT's [CLS]). */

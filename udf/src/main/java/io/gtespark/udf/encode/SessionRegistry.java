@@ -9,6 +9,7 @@ import io.gtespark.udf.model.ModelFiles;
 import io.gtespark.udf.text.TextTokenizer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +29,16 @@ public final class SessionRegistry {
   private static final Object LOCK = new Object();
   private static final Map<String, EncoderSession> SESSIONS = new ConcurrentHashMap<>();
   private static final Map<String, TextTokenizer> TOKENIZERS = new ConcurrentHashMap<>();
+  /**
+   * CUDA keys that fell back to the CPU, with the time (nanos) after which CUDA is tried again:
+   * a transient CUDA error must not pin a long-lived JVM to the CPU for good.
+   */
+  private static final Map<String, Long> CPU_FALLBACK_UNTIL = new ConcurrentHashMap<>();
+  static final long CUDA_RETRY_NANOS = TimeUnit.MINUTES.toNanos(10);
+  private static final long EVICTION_CHECK_NANOS = TimeUnit.SECONDS.toNanos(30);
   private static final AtomicInteger SESSIONS_CREATED = new AtomicInteger();
+  private static final AtomicInteger CUDA_ATTEMPTS = new AtomicInteger();
+  private static volatile long lastEvictionCheck = System.nanoTime();
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(SessionRegistry::closeAll, "gte-spark-session-close"));
@@ -40,7 +50,26 @@ public final class SessionRegistry {
   public static EncoderSession session(
       String modelKey, ModelFiles files, DeviceRequest request, ExecutionDevice device,
       SessionTuning tuning, int gpuConcurrentRuns) {
+    return session(modelKey, files, request, device, tuning, gpuConcurrentRuns, 0);
+  }
+
+  /**
+   * As above; sessions of this JVM unused for {@code idleSeconds} (0 = never) are freed on the
+   * way, at most every 30 seconds.
+   */
+  public static EncoderSession session(
+      String modelKey, ModelFiles files, DeviceRequest request, ExecutionDevice device,
+      SessionTuning tuning, int gpuConcurrentRuns, int idleSeconds) {
+    if (idleSeconds > 0 && System.nanoTime() - lastEvictionCheck > EVICTION_CHECK_NANOS) {
+      evictIdle(TimeUnit.SECONDS.toNanos(idleSeconds));
+    }
     String key = key(modelKey, device, tuning);
+    Long fallbackUntil = CPU_FALLBACK_UNTIL.get(key);
+    if (fallbackUntil != null && System.nanoTime() - fallbackUntil < 0) {
+      key = key(modelKey, ExecutionDevice.CPU, tuning);
+      device = ExecutionDevice.CPU;
+      request = DeviceRequest.CPU;
+    }
     EncoderSession s = SESSIONS.get(key);
     if (s != null) {
       return s;
@@ -49,20 +78,42 @@ public final class SessionRegistry {
       s = SESSIONS.get(key);
       if (s == null) {
         s = create(modelKey, files, request, device, tuning, gpuConcurrentRuns);
-        SESSIONS.put(key, s);
+        if (s.device().equals(device)) {
+          SESSIONS.put(key, s);
+          CPU_FALLBACK_UNTIL.remove(key);
+        } else {
+          CPU_FALLBACK_UNTIL.put(key, System.nanoTime() + CUDA_RETRY_NANOS);
+        }
       }
       return s;
+    }
+  }
+
+  /** Frees the sessions unused for {@code idleNanos}; a session in use is kept. */
+  static void evictIdle(long idleNanos) {
+    lastEvictionCheck = System.nanoTime();
+    synchronized (LOCK) {
+      SESSIONS.entrySet().removeIf(e -> {
+        boolean freed = e.getValue().closeIfIdle(idleNanos);
+        if (freed) {
+          LOG.info("gte-spark: freed the ONNX session {} after it sat unused", e.getKey());
+        }
+        return freed;
+      });
     }
   }
 
   private static EncoderSession create(
       String modelKey, ModelFiles files, DeviceRequest request, ExecutionDevice device,
       SessionTuning tuning, int gpuConcurrentRuns) {
+    if (device.isCuda()) {
+      CUDA_ATTEMPTS.incrementAndGet();
+    }
     if (device.isCuda() && !GpuPresence.nvidiaDriverPresent()) {
       if (request == DeviceRequest.CUDA) {
         throw new IllegalStateException(
-            "--device cuda was requested but this node has no NVIDIA driver (no /proc/driver/nvidia/version "
-                + "or /dev/nvidiactl). Run on a GPU node, or use --device auto or cpu.");
+            "Device cuda was requested (spark.gte.device) but this node has no NVIDIA driver (no "
+                + "/proc/driver/nvidia/version or /dev/nvidiactl). Run on a GPU node, or use device auto or cpu.");
       }
       LOG.info("gte-spark: no NVIDIA driver on this node; running {} on cpu.", modelKey);
       return cpuSession(modelKey, files, tuning);
@@ -78,10 +129,10 @@ public final class SessionRegistry {
             throw (ModelException) e;
           }
           throw new IllegalStateException(
-              "--device cuda was requested but CUDA device " + device.cudaDevice() + " is not usable: "
+              "Device cuda was requested (spark.gte.device) but CUDA device " + device.cudaDevice() + " is not usable: "
                   + e.getClass().getSimpleName() + ": " + e.getMessage()
                   + ". Check that the node has an NVIDIA driver, CUDA 12 and cuDNN 9 libraries on "
-                  + "LD_LIBRARY_PATH, or use --device auto to fall back to the CPU.",
+                  + "LD_LIBRARY_PATH, or use device auto to fall back to the CPU.",
               e);
         }
         LOG.warn("gte-spark: CUDA unavailable ({}: {}); running on CPU.", e.getClass().getSimpleName(),
@@ -101,7 +152,7 @@ public final class SessionRegistry {
     }
   }
 
-  /** The CPU session for a model, shared with CUDA keys that fell back to it. */
+  /** The CPU session for a model, which CUDA keys that fell back use until their retry time. */
   private static EncoderSession cpuSession(String modelKey, ModelFiles files, SessionTuning tuning) {
     String cpuKey = key(modelKey, ExecutionDevice.CPU, tuning);
     EncoderSession cpu = SESSIONS.get(cpuKey);
@@ -131,6 +182,21 @@ public final class SessionRegistry {
     }
   }
 
+  /** How many times this JVM has tried to open a CUDA session. */
+  static int cudaAttempts() {
+    return CUDA_ATTEMPTS.get();
+  }
+
+  /** True when a session is held under this exact key (model, device, tuning). */
+  static boolean holds(String modelKey, ExecutionDevice device, SessionTuning tuning) {
+    return SESSIONS.containsKey(key(modelKey, device, tuning));
+  }
+
+  /** Ends the CPU fallbacks now, as if their retry time had come. */
+  static void expireFallbacks() {
+    CPU_FALLBACK_UNTIL.replaceAll((k, v) -> System.nanoTime() - 1);
+  }
+
   /** How many ONNX sessions this JVM has created since it started. */
   public static int sessionsCreated() {
     return SESSIONS_CREATED.get();
@@ -148,8 +214,13 @@ public final class SessionRegistry {
     return nl < 0 ? s : s.substring(0, nl);
   }
 
+  /** At JVM exit: frees every session and tokenizer, under the lock that guards their creation. */
   private static void closeAll() {
-    SESSIONS.values().stream().distinct().forEach(EncoderSession::close);
-    TOKENIZERS.values().forEach(TextTokenizer::close);
+    synchronized (LOCK) {
+      SESSIONS.values().stream().distinct().forEach(EncoderSession::close);
+      SESSIONS.clear();
+      TOKENIZERS.values().forEach(TextTokenizer::close);
+      TOKENIZERS.clear();
+    }
   }
 }

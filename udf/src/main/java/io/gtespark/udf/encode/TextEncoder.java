@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtException;
 import io.gtespark.udf.device.DeviceSelector;
 import io.gtespark.udf.model.ModelException;
 import io.gtespark.udf.model.ModelFiles;
+import io.gtespark.udf.model.PoolingMode;
 import io.gtespark.udf.text.TextTokenizer;
 import io.gtespark.udf.text.TokenizedText;
 import io.gtespark.udf.text.WindowSplitter;
@@ -20,16 +21,19 @@ import java.util.Map;
 public final class TextEncoder {
   private final EncoderSpec spec;
   private final TextTokenizer tokenizer;
-  private final EncoderSession session;
+  private EncoderSession session;
+  /** Where a fresh session comes from when the registry freed this one for sitting idle. */
+  private final java.util.function.Supplier<EncoderSession> sessions;
   private final PoolingStrategy pooling;
   private final BatchPlanner planner;
   private final int maxContent;
   private final EncodeCounters counters = new EncodeCounters();
 
-  TextEncoder(EncoderSpec spec, TextTokenizer tokenizer, EncoderSession session) {
+  private TextEncoder(EncoderSpec spec, TextTokenizer tokenizer, java.util.function.Supplier<EncoderSession> sessions) {
     this.spec = spec;
     this.tokenizer = tokenizer;
-    this.session = session;
+    this.sessions = sessions;
+    this.session = sessions.get();
     this.pooling = PoolingStrategy.of(spec.identity().pooling());
     this.planner = new BatchPlanner(spec.batchMaxTokens(session.device().isCuda()), spec.batchMaxRows(),
         spec.sortByLength());
@@ -39,6 +43,12 @@ public final class TextEncoder {
           "max length " + spec.identity().maxLength() + " leaves no room for text after the model's "
               + tokenizer.specialTokenCount() + " special tokens; use a max length of at least "
               + (tokenizer.specialTokenCount() + 1) + ".");
+    }
+    if (session.outputIsPooled() != (spec.identity().pooling() == PoolingMode.GRAPH)) {
+      throw new ModelException(
+          "The model files on this executor " + (session.outputIsPooled() ? "output pooled" : "output token")
+              + " vectors but the job was validated with pooling '" + spec.identity().pooling().id() + "' ("
+              + spec.identity().name() + "); the model changed while the job ran. Rerun the job.");
     }
     if (session.dimension() != spec.identity().dimension()) {
       throw new ModelException(
@@ -51,10 +61,10 @@ public final class TextEncoder {
   /** An encoder for the current task: the JVM's shared session on the task's device. */
   public static TextEncoder forTask(EncoderSpec spec) {
     ModelFiles files = spec.location().materialize();
-    EncoderSession session = SessionRegistry.session(
-        spec.identity().name() + "@" + spec.identity().sha256().substring(0, 12), files, spec.device(), DeviceSelector.select(spec.device()),
-        spec.tuning(), spec.gpuConcurrentRuns());
-    return new TextEncoder(spec, SessionRegistry.tokenizer(files), session);
+    String modelKey = spec.identity().name() + "@" + spec.identity().sha256().substring(0, 12);
+    return new TextEncoder(spec, SessionRegistry.tokenizer(files), () -> SessionRegistry.session(modelKey, files,
+        spec.device(), DeviceSelector.select(spec.device()), spec.tuning(), spec.gpuConcurrentRuns(),
+        spec.sessionIdleSeconds()));
   }
 
   /**
@@ -218,7 +228,7 @@ public final class TextEncoder {
       float[][] pooled;
       long t0 = System.nanoTime();
       try {
-        pooled = session.run(inputs, pooling, padTo);
+        pooled = runOnSession(inputs, padTo);
         counters.inferenceNanos += System.nanoTime() - t0;
       } catch (OrtException e) {
         throw new IllegalStateException(
@@ -236,10 +246,34 @@ public final class TextEncoder {
         if (spec.identity().normalize()) {
           VectorMath.normalize(v);
         }
+        requireFinite(v, batch.length, longest);
         vectors[batch[j]] = v;
       }
     }
     return vectors;
+  }
+
+  private float[][] runOnSession(List<long[]> inputs, int padTo) throws OrtException {
+    try {
+      return session.run(inputs, pooling, padTo);
+    } catch (EncoderSession.Evicted e) {
+      session = sessions.get();
+      return session.run(inputs, pooling, padTo);
+    }
+  }
+
+  /**
+   * A vector that leaves the engine is finite: NaN or infinity (a broken export, a float16
+   * overflow) fails the task, so that no output with such vectors is ever committed.
+   */
+  private void requireFinite(float[] v, int batchRows, int longest) {
+    if (!VectorMath.isFinite(v)) {
+      throw new NonFiniteVectorException("Model " + spec.identity().name() + " (sha256 "
+          + spec.identity().sha256().substring(0, 12) + ") produced a vector with NaN or infinite values in a batch of "
+          + batchRows + " texts (longest " + longest + " tokens) on "
+          + session.device() + ". The ONNX export is broken or overflows (float16 exports can); nothing was written. "
+          + "Re-export the model (in float32) and rerun.");
+    }
   }
 
   /** Counts since this encoder was made. */

@@ -18,6 +18,16 @@ public final class VectorMath {
     }
   }
 
+  /** True when every component is a finite number (no NaN, no infinity). */
+  public static boolean isFinite(float[] v) {
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Inner product; equals cosine similarity for normalised vectors. */
   public static double dot(float[] a, float[] b) {
     if (a.length != b.length) {

@@ -100,10 +100,33 @@ public final class ModelResolver {
               + profile.name() + "' declares " + profile.dimension() + "-d. Pass the matching --profile, "
               + "or the directory of the right export.");
     }
+    chosenPooling = poolingFor(facts, files, chosenPooling, pooling != null);
     checkTokenizer(files);
     ModelIdentity identity = new ModelIdentity(
         profile.name(), facts.sha256, facts.dimension, chosenPooling, chosenNormalize, chosenMax);
     return new Resolved(profile, files, identity);
+  }
+
+  /**
+   * The pooling the vectors really get. A graph that outputs pooled vectors pools itself, so its
+   * identity records {@code graph}; an explicit cls/mean for such a graph, or {@code graph} for a
+   * graph of token vectors, would be a claim the engine cannot keep and is refused.
+   */
+  private static PoolingMode poolingFor(GraphFacts facts, ModelFiles files, PoolingMode chosen, boolean explicit) {
+    if (facts.pooled) {
+      if (explicit && chosen != PoolingMode.GRAPH) {
+        throw new ModelException("ONNX model " + files.onnx() + " outputs pooled sentence vectors ('" + facts.output
+            + "', [batch, " + facts.dimension + "]), so pooling '" + chosen.id() + "' (spark.gte.pooling) cannot be "
+            + "applied. Leave the pooling unset (or 'graph') to use the model's own pooling, or export the token "
+            + "vectors (last_hidden_state).");
+      }
+      return PoolingMode.GRAPH;
+    }
+    if (chosen == PoolingMode.GRAPH) {
+      throw new ModelException("Pooling 'graph' uses a model's own pooled output, but ONNX model " + files.onnx()
+          + " outputs token vectors ('" + facts.output + "'). Use pooling cls or mean.");
+    }
+    return chosen;
   }
 
   private static ModelProfile pickProfile(String profileName, Path dir, ModelFiles files) {
@@ -134,14 +157,18 @@ public final class ModelResolver {
     return INSPECTED.computeIfAbsent(key, k -> new GraphFacts(onnx));
   }
 
-  /** What the driver learns by opening the graph once: its output size and file hash. */
+  /** What the driver learns by opening the graph once: its output, its size and the file hash. */
   private static final class GraphFacts {
     final int dimension;
+    final String output;
+    final boolean pooled;
     final String sha256;
 
     GraphFacts(Path onnx) {
       try (EncoderSession probe = EncoderSession.open(onnx, ExecutionDevice.CPU, 1, 0)) {
         this.dimension = probe.dimension();
+        this.output = probe.outputName();
+        this.pooled = probe.outputIsPooled();
       } catch (OrtException e) {
         throw new ModelException(
             "Cannot load ONNX model " + onnx + " (" + firstLine(e.getMessage()) + "). The file must be an "

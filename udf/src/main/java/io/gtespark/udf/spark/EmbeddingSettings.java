@@ -147,6 +147,7 @@ public final class EmbeddingSettings implements Serializable {
         .emptyText(EmptyTextMode.parse(get(GteConf.EMPTY_TEXT, GteConf.EMPTY_TEXT_DEFAULT), GteConf.EMPTY_TEXT))
         .sortByLength(getBoolean(GteConf.SORT_BY_LENGTH, GteConf.SORT_BY_LENGTH_DEFAULT))
         .padToMaxLength(getBoolean(GteConf.PAD_TO_MAX_LENGTH, GteConf.PAD_TO_MAX_LENGTH_DEFAULT))
+        .sessionIdleSeconds(getInt(GteConf.SESSION_IDLE_TIMEOUT, GteConf.SESSION_IDLE_TIMEOUT_DEFAULT))
         .build();
   }
 }

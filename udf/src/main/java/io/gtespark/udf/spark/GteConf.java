@@ -90,9 +90,16 @@ public final class GteConf {
   public static final String ORT_CPU_ARENA = "spark.gte.ort.cpuArena";
   public static final String ORT_CPU_ARENA_DEFAULT = "true";
 
+  /**
+   * Seconds an ONNX session may sit unused before the JVM frees it (long-lived JVMs: notebooks,
+   * the Thrift server, Spark Connect); 0 keeps sessions for the life of the JVM.
+   */
+  public static final String SESSION_IDLE_TIMEOUT = "spark.gte.session.idleTimeout";
+  public static final int SESSION_IDLE_TIMEOUT_DEFAULT = 1800;
+
   /** Every engine key, for help texts and for rejecting misspelt keys. */
   public static final List<String> KEYS = List.of(
       MODEL, PROFILE, MAX_LENGTH, POOLING, NORMALIZE, DEVICE, BATCH_MAX_TOKENS, BATCH_MAX_ROWS,
       CHUNK_ROWS, INTRA_OP_THREADS, GPU_CONCURRENT_RUNS, LONG_TEXT, MAX_WINDOWS, EMPTY_TEXT, SORT_BY_LENGTH,
-      PAD_TO_MAX_LENGTH, ORT_OPT_LEVEL, ORT_MEMORY_PATTERN, ORT_CPU_ARENA);
+      PAD_TO_MAX_LENGTH, ORT_OPT_LEVEL, ORT_MEMORY_PATTERN, ORT_CPU_ARENA, SESSION_IDLE_TIMEOUT);
 }

@@ -16,6 +16,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.SparkSession;
 
@@ -67,14 +69,20 @@ final class ModelStaging {
     if (!REMOTE_URI.matcher(ref).matches() || ref.startsWith("file:")) {
       return new Staged(ref.startsWith("file:") ? URI.create(ref).getPath() : ref);
     }
-    return new Staged(copyToLocal(spark, ref).toString());
+    return new Staged(copyToLocal(spark.sparkContext().hadoopConfiguration(), ref).toString());
   }
 
-  private static Path copyToLocal(SparkSession spark, String ref) {
+  /**
+   * Copies the model files of {@code ref} to the driver's cache, reusing a cached file only when
+   * the store proves it unchanged: same length and modification time as when it was copied
+   * (recorded beside the copy). A model replaced in place by one of equal size is copied again,
+   * so its SHA-256 identity is that of the new bytes.
+   */
+  static Path copyToLocal(Configuration conf, String ref) {
     Path target = Paths.get(System.getProperty("java.io.tmpdir"), "gte-spark-remote-models", digest(ref));
     try {
       URI uri = URI.create(ref.endsWith("/") ? ref : ref + "/");
-      FileSystem fs = FileSystem.get(uri, spark.sparkContext().hadoopConfiguration());
+      FileSystem fs = FileSystem.get(uri, conf);
       org.apache.hadoop.fs.Path base = new org.apache.hadoop.fs.Path(uri);
       if (!fs.exists(base)) {
         throw new ModelException("Model directory " + ref + " does not exist (checked with the session's "
@@ -87,14 +95,20 @@ final class ModelStaging {
           continue;
         }
         Path dst = target.resolve(rel);
-        if (Files.isRegularFile(dst) && Files.size(dst) == fs.getFileStatus(src).getLen()) {
+        Path stamp = dst.resolveSibling(dst.getFileName() + ".source");
+        FileStatus status = fs.getFileStatus(src);
+        String proof = status.getLen() + " " + status.getModificationTime();
+        if (Files.isRegularFile(dst) && Files.isRegularFile(stamp)
+            && Files.readString(stamp, StandardCharsets.UTF_8).equals(proof) && Files.size(dst) == status.getLen()) {
           copied++;
           continue;
         }
         Files.createDirectories(dst.getParent());
+        Files.deleteIfExists(stamp);
         Path tmp = dst.resolveSibling(dst.getFileName() + ".part");
         fs.copyToLocalFile(false, src, new org.apache.hadoop.fs.Path(tmp.toUri()), true);
         Files.move(tmp, dst, StandardCopyOption.REPLACE_EXISTING);
+        Files.writeString(stamp, proof, StandardCharsets.UTF_8);
         copied++;
       }
       if (copied == 0) {
