@@ -19,6 +19,13 @@ public final class RunMetrics {
 
   private final Map<String, Object> values = new LinkedHashMap<>();
 
+  /** Empty metrics of a stage, to be filled with {@link #put}. */
+  public static RunMetrics forStage(String stage) {
+    RunMetrics m = new RunMetrics();
+    m.values.put("stage", stage);
+    return m;
+  }
+
   /** Metrics of an embed run. */
   public static RunMetrics of(String stage, EncodeCounters counters, EncoderSpec spec, double seconds, long rowsOut) {
     RunMetrics m = new RunMetrics();

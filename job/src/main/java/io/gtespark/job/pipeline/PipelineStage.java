@@ -46,8 +46,9 @@ public final class PipelineStage implements Stage {
         OptionSpec.optional("--top-k", "spark.gte.similarity.topK", "5", "neighbours per row"),
         OptionSpec.optional("--min-score", "spark.gte.similarity.minScore", null, "drop neighbours scoring below this"),
         OptionSpec.flag("--approx", "spark.gte.similarity.approx",
-            "approximate neighbours with MLlib LSH: only pairs above --min-score (default 0.5); see similarity --approx"),
-        OptionSpec.optional("--lsh-tables", "spark.gte.similarity.lshTables", "4", "LSH hash tables (with --approx)"),
+            "approximate neighbours with the inverted-file search of similarity --approx (recall measured)"),
+        OptionSpec.optional("--nprobe", "spark.gte.similarity.nprobe", null,
+            "cells each row searches with --approx (default: similarity's)"),
         OptionSpec.optional("--k", "spark.gte.cluster.k", "auto", "clusters, or auto"),
         OptionSpec.optional("--seed", "spark.gte.cluster.seed", "42", "clustering seed"),
         OptionSpec.optional("--representatives", "spark.gte.cluster.representatives", "3", "texts per cluster to keep")));
@@ -85,7 +86,10 @@ public final class PipelineStage implements Stage {
       similarity.addAll(List.of("--min-score", o.get("--min-score")));
     }
     if (o.isOn("--approx")) {
-      similarity.addAll(List.of("--approx", "--lsh-tables", o.get("--lsh-tables")));
+      similarity.add("--approx");
+      if (o.get("--nprobe") != null) {
+        similarity.addAll(List.of("--nprobe", o.get("--nprobe")));
+      }
     }
     run(spark, new SimilarityStage(), similarity);
 

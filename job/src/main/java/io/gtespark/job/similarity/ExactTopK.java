@@ -1,245 +1,149 @@
 package io.gtespark.job.similarity;
 
 import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.udf.vectors.BlockScorer;
+import io.gtespark.udf.vectors.TopKHeap;
+import io.gtespark.udf.vectors.VectorBlock;
+import io.gtespark.udf.vectors.VectorRows;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.broadcast.Broadcast;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
+import scala.Tuple2;
 
 /**
- * Exact top-K by inner product without materialising the cross join: the smaller side is cut
- * into blocks collected to the driver and broadcast one at a time; each task reads its
- * partition of the larger side in tiles, scores each tile against the block with one matrix
- * product ({@link VectorBlock}) and keeps a bounded top-K heap per query; candidates (at most K
- * per query per partition or block) are ranked once at the end. Memory per task: one block,
- * one tile of scores, and block-size x K heap entries.
+ * Exact top-K by cosine, streamed as data: both sides become blocks of unit vectors (at most
+ * {@code blockRows} each), persisted where they were made; every (query block, corpus block)
+ * pair is scored with one SGEMM per 256-query tile ({@link BlockScorer}), the task keeping one
+ * bounded heap per query of its current query block; partial top-K lists then merge per query as
+ * a bounded aggregate ({@link TopKCandidates}). Nothing is collected to the driver, the plan has
+ * the same size for any input, and a task holds two blocks, one tile of scores and K entries
+ * per query of one block, however large the tables. The cost is queries x documents dot products.
  */
 public final class ExactTopK {
   private ExactTopK() {}
 
-  /** Output schema: query_id, doc_id, score, rank. */
-  public static StructType schema(Dataset<Row> queries, Dataset<Row> corpus) {
-    return new StructType()
-        .add("query_id", queries.schema().apply(VectorTable.ID).dataType(), false)
-        .add("doc_id", corpus.schema().apply(VectorTable.ID).dataType(), false)
-        .add("score", DataTypes.DoubleType, false);
+  /**
+   * For every query (id, vector) its {@code k} best corpus rows. With {@code excludeSelf} a row
+   * never matches its own id; scores below {@code minScore} are dropped. {@code self} says that
+   * queries and corpus are one table, blocked once. What is persisted is added to {@code cache}.
+   */
+  public static Dataset<Row> topK(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus, int k,
+      boolean excludeSelf, double minScore, int blockRows, boolean self, SearchCache cache,
+      LongAccumulator pairsScored) {
+    long nq = queries.count();
+    long nd = self ? nq : corpus.count();
+    if (nq == 0 || nd == 0) {
+      return spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, corpus));
+    }
+    // Enough tasks to use every core: query blocks spread over the cores first, and each query
+    // partition meets the corpus in as many pieces as it takes to reach the target.
+    int target = 2 * spark.sparkContext().defaultParallelism();
+    int queryParts = partitions(nq, blockRows, target);
+    int corpusParts = partitions(nd, blockRows, Math.max(1, (target + queryParts - 1) / queryParts));
+    JavaRDD<VectorBlock> queryBlocks = cache.add(blocks(queries, queryParts, blockRows)
+        .persist(StorageLevel.MEMORY_AND_DISK()));
+    JavaRDD<VectorBlock> corpusBlocks = self && corpusParts <= queryParts
+        ? queryBlocks.coalesce(corpusParts)
+        : cache.add(blocks(corpus, corpusParts, blockRows).persist(StorageLevel.MEMORY_AND_DISK()));
+    JavaRDD<Tuple2<Object, TopKHeap>> partial = queryBlocks.cartesian(corpusBlocks)
+        .mapPartitions(new ScanBlockPairs(k, excludeSelf, minScore, pairsScored));
+    return TopKCandidates.rank(spark, partial, TopKCandidates.schema(queries, corpus));
+  }
+
+  /** Partitions for a side of {@code rows}: at most {@code want}, and no more than it has blocks. */
+  static int partitions(long rows, int blockRows, int want) {
+    long blocks = (rows + blockRows - 1) / blockRows;
+    return (int) Math.max(1, Math.min(want, blocks));
+  }
+
+  /** The (id, vector) rows of {@code side} as unit-vector blocks in {@code parts} partitions. */
+  private static JavaRDD<VectorBlock> blocks(Dataset<Row> side, int parts, int blockRows) {
+    Dataset<Row> rows = side.select(VectorTable.ID, VectorTable.VECTOR);
+    int have = rows.rdd().getNumPartitions();
+    rows = have > parts ? rows.coalesce(parts) : have < parts ? rows.repartition(parts) : rows;
+    return rows.javaRDD().mapPartitions(it -> VectorRows.blocks(it, blockRows));
   }
 
   /**
-   * For every query (id, vector) its {@code k} best corpus rows. With {@code excludeSelf} a
-   * row never matches its own id; scores below {@code minScore} are dropped. Broadcast blocks
-   * are kept until the caller releases them with {@link Blocks#release()}.
+   * Scores the (query block, corpus block) pairs of one cartesian partition. Spark yields them
+   * query block by query block, so the heaps of the current query block collect its candidates
+   * over every corpus block of the partition and are emitted when the next query block begins.
    */
-  public static Dataset<Row> topK(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus, int k,
-      boolean excludeSelf, double minScore, int blockRows, Blocks blocks) {
-    StructType candidateSchema = schema(queries, corpus);
-    long nq = queries.count();
-    long nd = corpus.count();
-    boolean broadcastQueries = nq <= nd;
-    Dataset<Row> small = broadcastQueries ? queries : corpus;
-    Dataset<Row> large = broadcastQueries ? corpus : queries;
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Dataset<Row> candidates = null;
-    Iterator<Row> it = small.select(VectorTable.ID, VectorTable.VECTOR).toLocalIterator();
-    while (it.hasNext()) {
-      List<Object> ids = new ArrayList<>(blockRows);
-      List<float[]> vectors = new ArrayList<>(blockRows);
-      while (it.hasNext() && ids.size() < blockRows) {
-        Row r = it.next();
-        ids.add(r.get(0));
-        vectors.add(VectorTable.toFloats(r, 1));
-      }
-      Broadcast<VectorBlock> b = jsc.broadcast(VectorBlock.of(ids, vectors));
-      blocks.add(b);
-      Dataset<Row> part = large.select(VectorTable.ID, VectorTable.VECTOR).mapPartitions(
-          broadcastQueries ? new ScanCorpus(b, k, excludeSelf, minScore) : new ScanQueries(b, k, excludeSelf, minScore),
-          Encoders.row(candidateSchema));
-      candidates = candidates == null ? part : candidates.union(part);
-    }
-    if (candidates == null) {
-      return spark.createDataFrame(new ArrayList<>(), candidateSchema.add("rank", DataTypes.IntegerType, false));
-    }
-    return rank(candidates, k);
-  }
-
-  /** Keeps each query's K best candidates, ranked 1..K (ties: smaller doc id first). */
-  static Dataset<Row> rank(Dataset<Row> candidates, int k) {
-    return candidates
-        .withColumn("rank", functions.row_number().over(
-            Window.partitionBy("query_id").orderBy(functions.col("score").desc(), functions.col("doc_id").asc())))
-        .filter(functions.col("rank").leq(k));
-  }
-
-  /** The broadcasts of one run, released after its output is written. */
-  public static final class Blocks {
-    private final List<Broadcast<?>> list = new ArrayList<>();
-
-    void add(Broadcast<?> b) {
-      list.add(b);
-    }
-
-    /** Frees the broadcast blocks on the executors and the driver. */
-    public void release() {
-      list.forEach(b -> b.destroy());
-      list.clear();
-    }
-  }
-
-  /** A scan of one side's partition against a broadcast block of the other side. */
-  abstract static class BlockScan implements MapPartitionsFunction<Row, Row> {
+  static final class ScanBlockPairs
+      implements FlatMapFunction<Iterator<Tuple2<VectorBlock, VectorBlock>>, Tuple2<Object, TopKHeap>> {
     private static final long serialVersionUID = 1L;
-    final Broadcast<VectorBlock> block;
-    final int k;
-    final boolean excludeSelf;
-    final double minScore;
+    private final int k;
+    private final boolean excludeSelf;
+    private final double minScore;
+    private final LongAccumulator pairsScored;
 
-    BlockScan(Broadcast<VectorBlock> block, int k, boolean excludeSelf, double minScore) {
-      this.block = block;
+    ScanBlockPairs(int k, boolean excludeSelf, double minScore, LongAccumulator pairsScored) {
       this.k = k;
       this.excludeSelf = excludeSelf;
       this.minScore = minScore;
-    }
-
-    /** Keeps (score, id) if it belongs in the heap; the self check runs only for such pairs. */
-    final void consider(TopKHeap heap, Object queryId, Object docId, double score) {
-      if (score >= minScore && !heap.cannotEnter(score) && !(excludeSelf && queryId.equals(docId))) {
-        heap.offer(score, docId);
-      }
-    }
-  }
-
-  /**
-   * Up to {@link #TILE_ROWS} partition rows and their scores against one block; the buffers are
-   * allocated once per task and refilled tile after tile.
-   */
-  static final class ScoredTile {
-    /** Partition rows scored per matrix product: a 256 x 4096 tile of scores is 4 MiB. */
-    static final int TILE_ROWS = 256;
-    final VectorBlock block;
-    final Object[] ids = new Object[TILE_ROWS];
-    private final float[] data;
-    /** Row-major rows x block.rows(): {@code scores[i * block.rows() + j]} = row i . block row j. */
-    final float[] scores;
-    int rows;
-
-    ScoredTile(VectorBlock block) {
-      this.block = block;
-      this.data = new float[TILE_ROWS * block.dim];
-      this.scores = new float[TILE_ROWS * block.rows()];
-    }
-
-    /** Reads the next rows of {@code partition} and scores them; false when none were left. */
-    boolean next(Iterator<Row> partition) {
-      int dim = block.dim;
-      rows = 0;
-      while (rows < ids.length && partition.hasNext()) {
-        Row r = partition.next();
-        float[] v = VectorTable.toFloats(r, 1);
-        if (v.length != dim) {
-          throw new IllegalArgumentException("A vector of dimension " + v.length + " met one of dimension " + dim
-              + ": both sides must hold vectors of one model.");
-        }
-        ids[rows] = r.get(0);
-        System.arraycopy(v, 0, data, rows * dim, dim);
-        rows++;
-      }
-      block.scoreTile(data, rows, scores);
-      return rows > 0;
-    }
-  }
-
-  /** Block = queries: scan corpus rows, one heap per query of the block. */
-  static final class ScanCorpus extends BlockScan {
-    private static final long serialVersionUID = 1L;
-
-    ScanCorpus(Broadcast<VectorBlock> block, int k, boolean excludeSelf, double minScore) {
-      super(block, k, excludeSelf, minScore);
+      this.pairsScored = pairsScored;
     }
 
     @Override
-    public Iterator<Row> call(Iterator<Row> docs) {
-      VectorBlock q = block.value();
-      int nq = q.rows();
-      TopKHeap[] heaps = new TopKHeap[nq];
-      for (int j = 0; j < nq; j++) {
-        heaps[j] = new TopKHeap(k);
-      }
-      ScoredTile tile = new ScoredTile(q);
-      while (tile.next(docs)) {
-        for (int i = 0; i < tile.rows; i++) {
-          int row = i * nq;
-          for (int j = 0; j < nq; j++) {
-            consider(heaps[j], q.ids[j], tile.ids[i], tile.scores[row + j]);
-          }
-        }
-      }
-      List<Row> out = new ArrayList<>();
-      for (int j = 0; j < nq; j++) {
-        for (TopKHeap.Entry e : heaps[j].entries()) {
-          out.add(RowFactory.create(q.ids[j], e.id, e.score));
-        }
-      }
-      return out.iterator();
-    }
-  }
-
-  /** Block = corpus: scan query rows a tile at a time, one heap per query row over the block. */
-  static final class ScanQueries extends BlockScan {
-    private static final long serialVersionUID = 1L;
-
-    ScanQueries(Broadcast<VectorBlock> block, int k, boolean excludeSelf, double minScore) {
-      super(block, k, excludeSelf, minScore);
-    }
-
-    @Override
-    public Iterator<Row> call(Iterator<Row> queries) {
-      VectorBlock d = block.value();
-      ScoredTile tile = new ScoredTile(d);
-      // Lazy: one tile's K rows per query at a time, so output memory does not grow with the partition.
-      return new Iterator<Row>() {
-        private Iterator<Row> current = java.util.Collections.emptyIterator();
+    public Iterator<Tuple2<Object, TopKHeap>> call(Iterator<Tuple2<VectorBlock, VectorBlock>> pairs) {
+      BlockScorer scorer = new BlockScorer(excludeSelf, minScore);
+      return new Iterator<Tuple2<Object, TopKHeap>>() {
+        private Iterator<Tuple2<Object, TopKHeap>> ready = Collections.emptyIterator();
+        private Tuple2<VectorBlock, VectorBlock> pending;
 
         @Override
         public boolean hasNext() {
-          while (!current.hasNext() && queries.hasNext()) {
-            current = nextTile().iterator();
+          while (!ready.hasNext() && (pending != null || pairs.hasNext())) {
+            ready = nextQueryBlock();
           }
-          return current.hasNext();
+          return ready.hasNext();
         }
 
         @Override
-        public Row next() {
+        public Tuple2<Object, TopKHeap> next() {
           if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
+            throw new NoSuchElementException();
           }
-          return current.next();
+          return ready.next();
         }
 
-        private List<Row> nextTile() {
-          List<Row> out = new ArrayList<>();
-          tile.next(queries);
-          int nd = d.rows();
-          for (int i = 0; i < tile.rows; i++) {
-            TopKHeap heap = new TopKHeap(k);
-            for (int j = 0; j < nd; j++) {
-              consider(heap, tile.ids[i], d.ids[j], tile.scores[i * nd + j]);
+        private Iterator<Tuple2<Object, TopKHeap>> nextQueryBlock() {
+          Tuple2<VectorBlock, VectorBlock> first = pending != null ? pending : pairs.next();
+          pending = null;
+          VectorBlock queries = first._1();
+          TopKHeap[] heaps = new TopKHeap[queries.rows()];
+          for (int i = 0; i < heaps.length; i++) {
+            heaps[i] = new TopKHeap(k);
+          }
+          long before = scorer.pairsScored();
+          scorer.score(queries, first._2(), heaps);
+          while (pairs.hasNext()) {
+            Tuple2<VectorBlock, VectorBlock> p = pairs.next();
+            if (p._1() != queries) {
+              pending = p;
+              break;
             }
-            for (TopKHeap.Entry e : heap.entries()) {
-              out.add(RowFactory.create(tile.ids[i], e.id, e.score));
+            scorer.score(queries, p._2(), heaps);
+          }
+          if (pairsScored != null) {
+            pairsScored.add(scorer.pairsScored() - before);
+          }
+          List<Tuple2<Object, TopKHeap>> out = new ArrayList<>(heaps.length);
+          for (int i = 0; i < heaps.length; i++) {
+            if (!heaps[i].isEmpty()) {
+              out.add(new Tuple2<>(queries.id(i), heaps[i]));
             }
           }
-          return out;
+          return out.iterator();
         }
       };
     }

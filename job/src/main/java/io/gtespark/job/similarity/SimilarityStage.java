@@ -10,6 +10,8 @@ import io.gtespark.job.io.OutputFormat;
 import io.gtespark.job.io.OutputMode;
 import io.gtespark.job.io.TableReader;
 import io.gtespark.job.io.TableWriter;
+import io.gtespark.job.metrics.MemoryProbe;
+import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.api.SentenceComparison;
 import io.gtespark.udf.encode.EncoderSpec;
@@ -27,6 +29,8 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * {@code similarity}: (a) top-K corpus rows per query, (b) nearest neighbours inside one set,
@@ -34,6 +38,9 @@ import org.apache.spark.sql.types.StructType;
  * embedding outputs or raw text embedded on the fly.
  */
 public final class SimilarityStage implements Stage {
+  /** Cells each query probes by default: measured to give recall@10 >= 0.95 (docs/benchmarks.md). */
+  static final int DEFAULT_NPROBE = 24;
+
   @Override
   public String name() {
     return "similarity";
@@ -57,18 +64,30 @@ public final class SimilarityStage implements Stage {
         OptionSpec.repeatable("--compare", null, false, "a sentence to compare with the first --source"),
         OptionSpec.optional("--format", "spark.gte.input.format", "auto", "input format of every table"),
         OptionSpec.optional("--id-col", "spark.gte.idCol", "id", "id column of the inputs"),
+        OptionSpec.optional("--query-id-col", "spark.gte.similarity.queryIdCol", null,
+            "id column of --queries (default --id-col)"),
+        OptionSpec.optional("--corpus-id-col", "spark.gte.similarity.corpusIdCol", null,
+            "id column of --corpus (default --id-col)"),
         OptionSpec.optional("--vector-col", "spark.gte.vectorCol", "embedding", "vector column of embedding outputs"),
         OptionSpec.optional("--text-col", "spark.gte.similarity.textCol", null, "text column, to embed raw inputs on the fly"),
         OptionSpec.optional("--top-k", "spark.gte.similarity.topK", "10", "neighbours per query"),
         OptionSpec.flag("--with-text", "spark.gte.similarity.withText",
             "add query_text and doc_text columns to top-K results (needs --text-col)"),
         OptionSpec.optional("--min-score", "spark.gte.similarity.minScore", null,
-            "drop pairs scoring below this (near-duplicate detection: e.g. 0.95); default none, 0.5 with --approx"),
-        OptionSpec.flag("--approx", "spark.gte.similarity.approx", "approximate search with MLlib LSH: only pairs "
-            + "above --min-score, may miss some; on sentence vectors usually slower than exact (see README)"),
-        OptionSpec.optional("--lsh-tables", "spark.gte.similarity.lshTables", "4", "LSH hash tables (more: better recall, slower)"),
-        OptionSpec.optional("--lsh-bucket", "spark.gte.similarity.lshBucket", "0.5", "LSH bucket length"),
-        OptionSpec.optional("--block-rows", "spark.gte.similarity.blockRows", "4096", "rows per broadcast block (exact search)"),
+            "drop pairs scoring below this (near-duplicate detection: e.g. 0.95); default none"),
+        OptionSpec.flag("--approx", "spark.gte.similarity.approx", "approximate search with an inverted file: "
+            + "k-means cells over the corpus, each query scored against its --nprobe nearest cells; recall measured"),
+        OptionSpec.optional("--nlist", "spark.gte.similarity.nlist", "auto",
+            "cells of --approx: auto (about 4 x sqrt(corpus rows)) or a number"),
+        OptionSpec.optional("--nprobe", "spark.gte.similarity.nprobe", String.valueOf(DEFAULT_NPROBE),
+            "cells each query searches with --approx (more: better recall, slower)"),
+        OptionSpec.optional("--train-sample", "spark.gte.similarity.trainSample", "auto",
+            "corpus rows the cells are trained on: auto (40 per cell, at least 10,000) or a number"),
+        OptionSpec.optional("--recall-sample", "spark.gte.similarity.recallSample", "200",
+            "queries whose --approx recall@K is measured against exact search (0: off)"),
+        OptionSpec.optional("--seed", "spark.gte.similarity.seed", "42", "seed of the cells and the recall sample"),
+        OptionSpec.optional("--block-rows", "spark.gte.similarity.blockRows", "4096",
+            "rows per block scored with one matrix product (and the chunk size of big cells)"),
         OptionSpec.optional("--output", "spark.gte.output", null, "output path"),
         OptionSpec.optional("--output-format", "spark.gte.output.format", "parquet", "parquet, delta or json"),
         OptionSpec.optional("--mode", "spark.gte.output.mode", "error", "error or overwrite")));
@@ -103,63 +122,108 @@ public final class SimilarityStage implements Stage {
     if (k < 1) {
       throw new UsageException("--top-k must be at least 1.");
     }
+    int blockRows = options.getInt("--block-rows");
+    if (blockRows < 1) {
+      throw new UsageException("--block-rows must be at least 1.");
+    }
     boolean approx = options.isOn("--approx");
     double minScore = options.get("--min-score") != null ? Double.parseDouble(options.get("--min-score"))
-        : approx ? 0.5 : Double.NEGATIVE_INFINITY;
-
+        : Double.NEGATIVE_INFINITY;
     if (options.isOn("--with-text") && options.get("--pairs") != null) {
       throw new UsageException("--with-text labels top-K results (--queries/--corpus or --self), not --pairs.");
     }
-    Dataset<Row> result;
-    ModelIdentity identity;
-    ExactTopK.Blocks blocks = new ExactTopK.Blocks();
-    // Cached inputs are freed once the result is written, so that a pipeline's cluster stage
-    // does not run beside a stale copy of every vector.
-    List<Dataset<Row>> cached = new ArrayList<>();
-    if (options.get("--pairs") != null) {
-      VectorTable vectors = VectorTable.load(spark, required(options, "--input", "--pairs"), format, idCol, vectorCol,
-          textCol, spec);
-      writer.checkBeforeRun(vectors.identity());
-      Dataset<Row> pairs = TableReader.read(spark, options.get("--pairs"), InputFormat.parse(format));
-      result = PairScores.score(pairs, vectors.rows());
-      identity = vectors.identity();
-    } else if (options.isOn("--self")) {
-      VectorTable set = VectorTable.load(spark, required(options, "--input", "--self"), format, idCol, vectorCol,
-          textCol, spec);
-      writer.checkBeforeRun(set.identity());
-      UnaryOperator<Dataset<Row>> labels = textLabels(options, set, set);
-      Dataset<Row> rows = set.withVectors().cache();
-      cached.add(rows);
-      result = approx ? approxTopK(rows, rows, k, true, minScore, options)
-          : ExactTopK.topK(spark, rows, rows, k, true, minScore, options.getInt("--block-rows"), blocks);
-      result = labels.apply(result);
-      identity = set.identity();
-    } else {
-      VectorTable queries = VectorTable.load(spark, required(options, "--queries", "query/corpus search"), format,
-          idCol, vectorCol, textCol, spec);
-      VectorTable corpus = VectorTable.load(spark, required(options, "--corpus", "query/corpus search"), format,
-          idCol, vectorCol, textCol, spec);
-      VectorTable.requireComparable(queries, corpus);
-      identity = VectorTable.anyIdentity(queries, corpus);
-      writer.checkBeforeRun(identity);
-      UnaryOperator<Dataset<Row>> labels = textLabels(options, queries, corpus);
-      Dataset<Row> q = queries.withVectors().cache();
-      Dataset<Row> d = corpus.withVectors().cache();
-      cached.add(q);
-      cached.add(d);
-      result = approx ? approxTopK(q, d, k, false, minScore, options)
-          : ExactTopK.topK(spark, q, d, k, false, minScore, options.getInt("--block-rows"), blocks);
-      result = labels.apply(result);
-    }
+    long start = System.nanoTime();
+    RunMetrics metrics = RunMetrics.forStage("similarity").put("k", k)
+        .put("minScore", options.get("--min-score") == null ? null : minScore);
+    SearchCache cache = new SearchCache();
+    List<VectorTable> tables = new ArrayList<>();
     try {
-      writer.write(result, identity);
+      Dataset<Row> result;
+      ModelIdentity identity;
+      // Counted inside transformations: a recomputed task adds again, so this is an upper bound.
+      LongAccumulator pairsScored = spark.sparkContext().longAccumulator("gte-pairs-scored");
+      if (options.get("--pairs") != null) {
+        VectorTable vectors = load(spark, tables, required(options, "--input", "--pairs"), format, idCol, vectorCol,
+            textCol, spec);
+        writer.checkBeforeRun(vectors.identity());
+        Dataset<Row> pairs = TableReader.read(spark, options.get("--pairs"), InputFormat.parse(format));
+        result = PairScores.score(pairs, vectors.rows());
+        identity = vectors.identity();
+        metrics.put("search", "pairs");
+        writer.write(result, identity);
+      } else {
+        boolean self = options.isOn("--self");
+        VectorTable queries;
+        VectorTable corpus;
+        if (self) {
+          queries = load(spark, tables, required(options, "--input", "--self"), format, idCol, vectorCol, textCol, spec);
+          corpus = queries;
+        } else {
+          String queryIdCol = options.get("--query-id-col") != null ? options.get("--query-id-col") : idCol;
+          String corpusIdCol = options.get("--corpus-id-col") != null ? options.get("--corpus-id-col") : idCol;
+          queries = load(spark, tables, required(options, "--queries", "query/corpus search"), format, queryIdCol,
+              vectorCol, textCol, spec);
+          corpus = load(spark, tables, required(options, "--corpus", "query/corpus search"), format, corpusIdCol,
+              vectorCol, textCol, spec);
+          VectorTable.requireComparable(queries, corpus);
+        }
+        identity = VectorTable.anyIdentity(queries, corpus);
+        writer.checkBeforeRun(identity);
+        UnaryOperator<Dataset<Row>> labels = textLabels(options, queries, corpus);
+        Dataset<Row> q = cache.add(queries.withVectors().persist(StorageLevel.MEMORY_AND_DISK()));
+        Dataset<Row> d = self ? q : cache.add(corpus.withVectors().persist(StorageLevel.MEMORY_AND_DISK()));
+        if (approx) {
+          IvfTopK.Result ivf = IvfTopK.topK(spark, q, d, self, k, self, minScore, ivfSettings(options, blockRows),
+              cache, pairsScored);
+          result = cache.add(ivf.topK.persist(StorageLevel.MEMORY_AND_DISK()));
+          ivf.stats.forEach(metrics::put);
+          metrics.put("search", "ivf");
+        } else {
+          result = ExactTopK.topK(spark, q, d, k, self, minScore, blockRows, self, cache, pairsScored);
+          metrics.put("search", "exact");
+        }
+        metrics.put("queries", q.count()).put("corpusRows", self ? q.count() : d.count());
+        writer.write(labels.apply(result), identity);
+        metrics.put("pairsScored", pairsScored.value());
+        if (approx) {
+          RecallProbe.measure(spark, q, d, result, k, self, minScore, options.getInt("--recall-sample"),
+              Long.parseLong(options.get("--seed")), blockRows, cache).forEach(metrics::put);
+        }
+      }
     } finally {
-      blocks.release();
-      cached.forEach(Dataset::unpersist);
+      cache.release();
+      tables.forEach(VectorTable::release);
     }
     long rows = writer.format() == OutputFormat.DELTA ? spark.read().format("delta").load(output).count()
         : spark.read().format(writer.format().source()).load(output).count();
-    System.out.printf("similarity done: %d rows written to %s%n", rows, output);
+    metrics.put("rowsOut", rows).put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0)
+        .put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
+    metrics.writeTo(output, spark.sparkContext().hadoopConfiguration());
+    System.out.printf("similarity done: %d rows written to %s%s%n", rows, output, approx ? recallLine(metrics) : "");
+  }
+
+  private static String recallLine(RunMetrics metrics) {
+    Object recall = metrics.values().get("recallAtK");
+    return String.format(" (IVF: %s cells, nprobe %s, %s pairs scored, recall@%s %s on %s sampled queries)",
+        metrics.values().get("nlist"), metrics.values().get("nprobe"), metrics.values().get("pairsScored"),
+        metrics.values().get("k"), recall == null ? "not measured" : recall, metrics.values().get("recallQueries"));
+  }
+
+  private static VectorTable load(SparkSession spark, List<VectorTable> tables, String input, String format,
+      String idCol, String vectorCol, String textCol, Supplier<EncoderSpec> spec) {
+    VectorTable t = VectorTable.load(spark, input, format, idCol, vectorCol, textCol, spec);
+    tables.add(t);
+    return t;
+  }
+
+  private static IvfTopK.Settings ivfSettings(StageOptions options, int blockRows) {
+    int nlist = options.get("--nlist").equals("auto") ? 0 : options.getInt("--nlist");
+    int trainSample = options.get("--train-sample").equals("auto") ? 0 : options.getInt("--train-sample");
+    int nprobe = options.getInt("--nprobe");
+    if (nlist < 0 || trainSample < 0 || nprobe < 1) {
+      throw new UsageException("--nlist and --train-sample must be auto or positive, and --nprobe at least 1.");
+    }
+    return new IvfTopK.Settings(nlist, nprobe, trainSample, 10, Long.parseLong(options.get("--seed")), blockRows);
   }
 
   /**
@@ -177,12 +241,6 @@ public final class SimilarityStage implements Stage {
     return result -> result
         .join(q, result.col("query_id").equalTo(q.col("_query_id")), "left").drop("_query_id")
         .join(d, functions.col("doc_id").equalTo(d.col("_doc_id")), "left").drop("_doc_id");
-  }
-
-  private static Dataset<Row> approxTopK(Dataset<Row> q, Dataset<Row> d, int k, boolean self, double minScore,
-      StageOptions options) {
-    return ApproxTopK.topK(q, d, k, self, minScore, options.getInt("--lsh-tables"),
-        Double.parseDouble(options.get("--lsh-bucket")), 42L);
   }
 
   private static String required(StageOptions options, String flag, String forWhat) {

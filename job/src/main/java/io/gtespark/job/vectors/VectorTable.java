@@ -17,6 +17,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -35,11 +36,13 @@ public final class VectorTable {
   private final Dataset<Row> rows;
   private final ModelIdentity identity;
   private final String source;
+  private final boolean embedded;
 
-  private VectorTable(Dataset<Row> rows, ModelIdentity identity, String source) {
+  private VectorTable(Dataset<Row> rows, ModelIdentity identity, String source, boolean embedded) {
     this.rows = rows;
     this.identity = identity;
     this.source = source;
+    this.embedded = embedded;
   }
 
   /**
@@ -81,7 +84,19 @@ public final class VectorTable {
     Dataset<Row> view = textCol != null && columns.contains(textCol)
         ? df.select(df.col(idCol).as(ID), df.col(vectorCol).cast("array<float>").as(VECTOR), df.col(textCol).as(TEXT))
         : df.select(df.col(idCol).as(ID), df.col(vectorCol).cast("array<float>").as(VECTOR));
-    return new VectorTable(view, identity, input);
+    boolean embedded = !columns.contains(vectorCol);
+    if (embedded) {
+      // Embedded once: counts, the search or clustering, and text labels all read this copy.
+      view = view.persist(StorageLevel.MEMORY_AND_DISK());
+    }
+    return new VectorTable(view, identity, input, embedded);
+  }
+
+  /** Frees the embedded copy of a raw-text input; a table read as it is holds nothing. */
+  public void release() {
+    if (embedded) {
+      rows.unpersist(false);
+    }
   }
 
   /** Refuses to compare vectors of two tables made by different models. */
@@ -132,16 +147,6 @@ public final class VectorTable {
       }
     }
     return null;
-  }
-
-  /** Converts a Spark array value (a Scala Seq or Java list of floats) to a float array. */
-  public static float[] toFloats(Row row, int field) {
-    List<Object> list = row.getList(field);
-    float[] v = new float[list.size()];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = ((Number) list.get(i)).floatValue();
-    }
-    return v;
   }
 
   /** Settings placeholder so callers can pass a lazily resolved spec. */

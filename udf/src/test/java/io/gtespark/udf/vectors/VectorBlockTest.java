@@ -1,4 +1,4 @@
-package io.gtespark.job.similarity;
+package io.gtespark.udf.vectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -31,19 +31,19 @@ class VectorBlockTest {
     }
     VectorBlock block = VectorBlock.of(ids, rows);
     assertEquals(53, block.rows());
-    // A tile buffer with room for 20 rows but only 13 filled: the rest must be ignored.
-    float[][] queries = new float[13][];
+    // 13 rows scored from row 4 of a 20-row buffer: the rows around them must be ignored.
+    float[][] queries = new float[20][];
     float[] tile = new float[20 * dim];
     java.util.Arrays.fill(tile, Float.NaN);
-    for (int i = 0; i < queries.length; i++) {
+    for (int i = 4; i < 17; i++) {
       queries[i] = random(rnd, dim);
       System.arraycopy(queries[i], 0, tile, i * dim, dim);
     }
-    float[] out = new float[20 * 53];
-    block.scoreTile(tile, 13, out);
+    float[] out = new float[13 * 53];
+    block.scoreRows(tile, 4, 13, out);
     for (int i = 0; i < 13; i++) {
       for (int j = 0; j < 53; j++) {
-        double want = VectorMath.dot(queries[i], rows.get(j));
+        double want = VectorMath.dot(queries[4 + i], rows.get(j));
         assertEquals(want, out[i * 53 + j], 1e-4 * Math.max(1, Math.abs(want)), "pair " + i + "," + j);
       }
     }

@@ -1,0 +1,330 @@
+package io.gtespark.job.similarity;
+
+import io.gtespark.job.vectors.SphericalKMeans;
+import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.udf.vectors.BlockScorer;
+import io.gtespark.udf.vectors.CellRouter;
+import io.gtespark.udf.vectors.TopKHeap;
+import io.gtespark.udf.vectors.VectorBlock;
+import io.gtespark.udf.vectors.VectorRows;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
+import scala.Tuple2;
+
+/**
+ * Approximate top-K by cosine with an inverted file (IVF), the scheme of FAISS's IndexIVFFlat:
+ * spherical k-means on a sample of the corpus gives {@code nlist} cells; every corpus row goes to
+ * its nearest cell and every query to its {@code nprobe} nearest; inside each cell the queries
+ * that probe it are scored exactly against its rows with the SGEMM kernel, and the partial top-K
+ * lists merge per query. Big cells are cut into chunks of at most {@code blockRows} rows on both
+ * sides, so no task holds an unbounded cell however skewed the corpus. The driver holds the
+ * centroids and per-cell counts only.
+ */
+public final class IvfTopK {
+  private IvfTopK() {}
+
+  /** The knobs of one search; nlist or trainSample 0 = derived from the corpus size. */
+  public static final class Settings implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final int nlist;
+    final int nprobe;
+    final int trainSample;
+    final int maxIter;
+    final long seed;
+    final int blockRows;
+
+    public Settings(int nlist, int nprobe, int trainSample, int maxIter, long seed, int blockRows) {
+      this.nlist = nlist;
+      this.nprobe = nprobe;
+      this.trainSample = trainSample;
+      this.maxIter = maxIter;
+      this.seed = seed;
+      this.blockRows = blockRows;
+    }
+
+    /** Cells for a corpus of {@code rows}: the setting, else about 4 sqrt(rows), within [1, 65536]. */
+    int cellsFor(long rows) {
+      long want = nlist > 0 ? nlist : Math.round(4 * Math.sqrt(rows));
+      return (int) Math.max(1, Math.min(Math.min(want, 65_536), rows));
+    }
+
+    /** Training rows: the setting, else 40 per cell (FAISS asks for at least 39), at least 10,000. */
+    long sampleFor(long rows, int cells) {
+      long want = trainSample > 0 ? trainSample : Math.max(40L * cells, 10_000);
+      return Math.min(want, rows);
+    }
+  }
+
+  /** A search's result and what it measured about its cells. */
+  public static final class Result {
+    public final Dataset<Row> topK;
+    public final Map<String, Object> stats;
+
+    Result(Dataset<Row> topK, Map<String, Object> stats) {
+      this.topK = topK;
+      this.stats = stats;
+    }
+  }
+
+  /**
+   * For every query (id, vector) its approximate {@code k} best corpus rows. {@code self}: queries
+   * and corpus are one table, routed once. Persisted data is added to {@code cache}.
+   */
+  public static Result topK(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus, boolean self, int k,
+      boolean excludeSelf, double minScore, Settings settings, SearchCache cache, LongAccumulator pairsScored) {
+    Map<String, Object> stats = new LinkedHashMap<>();
+    long nd = corpus.count();
+    long nq = self ? nd : queries.count();
+    if (nd == 0 || nq == 0) {
+      stats.put("nlist", 0);
+      stats.put("nprobe", 0);
+      return new Result(spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, corpus)), stats);
+    }
+    int nlist = settings.cellsFor(nd);
+    int nprobe = Math.min(settings.nprobe, nlist);
+    long sampleRows = settings.sampleFor(nd, nlist);
+    JavaRDD<Tuple2<Object, float[]>> corpusRows = unitRows(corpus);
+    JavaRDD<float[]> sample = cache.add(corpusRows
+        .sample(false, Math.min(1.0, 1.1 * sampleRows / nd), settings.seed)
+        .map(Tuple2::_2)
+        .persist(StorageLevel.MEMORY_AND_DISK()));
+    SphericalKMeans.Model model = SphericalKMeans.train(sample, nlist, settings.maxIter, settings.seed);
+    sample.unpersist(false);
+    nlist = model.centroids.length;
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<VectorBlock> centroids = jsc.broadcast(model.block());
+
+    // Routed rows: (id, vector, nearest cells). For --self one pass routes each row as both.
+    JavaRDD<Routed> routedQueries = cache.add(route(unitRows(queries), centroids, nprobe)
+        .persist(StorageLevel.MEMORY_AND_DISK()));
+    JavaRDD<Routed> routedCorpus = self ? routedQueries
+        : cache.add(route(corpusRows, centroids, 1).persist(StorageLevel.MEMORY_AND_DISK()));
+
+    long[] docsPerCell = new long[nlist];
+    routedCorpus.map(r -> r.cells[0]).countByValue().forEach((c, n) -> docsPerCell[c] = n);
+    long[] queriesPerCell = new long[nlist];
+    routedQueries.flatMap(r -> Arrays.stream(r.cells).boxed().iterator()).countByValue()
+        .forEach((c, n) -> queriesPerCell[c] = n);
+    int block = settings.blockRows;
+    int[] docChunks = chunks(docsPerCell, block);
+    int[] queryChunks = chunks(queriesPerCell, block);
+    Broadcast<int[][]> chunking = jsc.broadcast(new int[][] {docChunks, queryChunks});
+
+    // Unit of work (cell, query chunk, doc chunk): at most about blockRows queries and docs each.
+    JavaPairRDD<Long, Tuple2<Object, float[]>> docs = routedCorpus.flatMapToPair(r -> {
+      int c = r.cells[0];
+      int[][] ch = chunking.value();
+      int dChunk = chunkOf(r.id, c, ch[0][c]);
+      List<Tuple2<Long, Tuple2<Object, float[]>>> out = new ArrayList<>(ch[1][c]);
+      for (int q = 0; q < ch[1][c]; q++) {
+        out.add(new Tuple2<>(unit(c, q, dChunk), new Tuple2<>(r.id, r.vector)));
+      }
+      return out.iterator();
+    });
+    JavaPairRDD<Long, Tuple2<Object, float[]>> probes = routedQueries.flatMapToPair(r -> {
+      int[][] ch = chunking.value();
+      List<Tuple2<Long, Tuple2<Object, float[]>>> out = new ArrayList<>();
+      for (int c : r.cells) {
+        int qChunk = chunkOf(r.id, c, ch[1][c]);
+        for (int d = 0; d < ch[0][c]; d++) {
+          out.add(new Tuple2<>(unit(c, qChunk, d), new Tuple2<>(r.id, r.vector)));
+        }
+      }
+      return out.iterator();
+    });
+    int units = Math.max(Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")),
+        2 * spark.sparkContext().defaultParallelism());
+    JavaRDD<Tuple2<Object, TopKHeap>> partial = probes.cogroup(docs, units)
+        .mapPartitions(new ScoreUnits(k, excludeSelf, minScore, pairsScored));
+    Dataset<Row> result = TopKCandidates.rank(spark, partial, TopKCandidates.schema(queries, corpus));
+
+    long[] sorted = docsPerCell.clone();
+    Arrays.sort(sorted);
+    stats.put("nlist", nlist);
+    stats.put("nprobe", nprobe);
+    stats.put("trainRows", sampleRows);
+    stats.put("trainIterations", model.iterations);
+    stats.put("cellRowsMin", sorted[0]);
+    stats.put("cellRowsMedian", sorted[sorted.length / 2]);
+    stats.put("cellRowsMax", sorted[sorted.length - 1]);
+    stats.put("emptyCells", Arrays.stream(sorted).filter(n -> n == 0).count());
+    // Measured, not assumed: the most doc rows and query rows any one unit of work holds.
+    stats.put("largestUnitDocs", routedCorpus.map(r -> chunkKey(r.cells[0], chunkOf(r.id, r.cells[0],
+        docChunks[r.cells[0]]))).countByValue().values().stream().mapToLong(Long::longValue).max().orElse(0));
+    stats.put("largestUnitQueries", routedQueries.flatMap(r -> Arrays.stream(r.cells)
+        .mapToObj(c -> chunkKey(c, chunkOf(r.id, c, queryChunks[c]))).iterator())
+        .countByValue().values().stream().mapToLong(Long::longValue).max().orElse(0));
+    return new Result(result, stats);
+  }
+
+  /** Chunks per cell: enough that a chunk holds about {@code block} rows. */
+  private static int[] chunks(long[] perCell, int block) {
+    int[] out = new int[perCell.length];
+    for (int c = 0; c < perCell.length; c++) {
+      out[c] = (int) Math.max(1, (perCell[c] + block - 1) / block);
+    }
+    return out;
+  }
+
+  /** A stable chunk for a row within its cell (a mixed hash of id and cell). */
+  static int chunkOf(Object id, int cell, int chunks) {
+    if (chunks == 1) {
+      return 0;
+    }
+    long h = id.hashCode() * 0x9E3779B97F4A7C15L + cell * 0xC2B2AE3D27D4EB4FL;
+    h ^= h >>> 29;
+    return (int) Math.floorMod(h, (long) chunks);
+  }
+
+  private static long chunkKey(int cell, int chunk) {
+    return ((long) cell << 20) | chunk;
+  }
+
+  /** The key of unit (cell, query chunk, doc chunk): 23 + 20 + 20 bits. */
+  static long unit(int cell, int queryChunk, int docChunk) {
+    return ((long) cell << 40) | ((long) queryChunk << 20) | docChunk;
+  }
+
+  /** (id, unit vector) pairs of a vector table's rows. */
+  private static JavaRDD<Tuple2<Object, float[]>> unitRows(Dataset<Row> side) {
+    return side.select(VectorTable.ID, VectorTable.VECTOR).javaRDD()
+        .map(r -> new Tuple2<>(r.get(0), VectorRows.unit(r, 1)));
+  }
+
+  /** A row with its nearest cells, nearest first. */
+  static final class Routed implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final Object id;
+    final float[] vector;
+    final int[] cells;
+
+    Routed(Object id, float[] vector, int[] cells) {
+      this.id = id;
+      this.vector = vector;
+      this.cells = cells;
+    }
+  }
+
+  private static JavaRDD<Routed> route(JavaRDD<Tuple2<Object, float[]>> rows, Broadcast<VectorBlock> centroids,
+      int nprobe) {
+    return rows.mapPartitions(it -> {
+      CellRouter router = new CellRouter(centroids.value());
+      int dim = centroids.value().dim();
+      int tileRows = BlockScorer.TILE_ROWS;
+      float[] tile = new float[tileRows * dim];
+      int[][] nearest = new int[tileRows][];
+      List<Routed> out = new ArrayList<>();
+      List<Tuple2<Object, float[]>> pending = new ArrayList<>(tileRows);
+      while (it.hasNext()) {
+        pending.clear();
+        while (pending.size() < tileRows && it.hasNext()) {
+          Tuple2<Object, float[]> r = it.next();
+          if (r._2().length != dim) {
+            throw VectorRows.dimensionMismatch(r._2().length, dim);
+          }
+          System.arraycopy(r._2(), 0, tile, pending.size() * dim, dim);
+          pending.add(r);
+        }
+        for (int i = 0; i < pending.size(); i++) {
+          nearest[i] = new int[Math.min(nprobe, router.cells())];
+        }
+        router.nearest(tile, 0, pending.size(), nprobe, nearest);
+        for (int i = 0; i < pending.size(); i++) {
+          out.add(new Routed(pending.get(i)._1(), pending.get(i)._2(), nearest[i]));
+        }
+      }
+      return out.iterator();
+    });
+  }
+
+  /** Scores each unit's queries against its docs; emits one partial top-K per query and unit. */
+  static final class ScoreUnits implements org.apache.spark.api.java.function.FlatMapFunction<
+      Iterator<Tuple2<Long, Tuple2<Iterable<Tuple2<Object, float[]>>, Iterable<Tuple2<Object, float[]>>>>>,
+      Tuple2<Object, TopKHeap>> {
+    private static final long serialVersionUID = 1L;
+    private final int k;
+    private final boolean excludeSelf;
+    private final double minScore;
+    private final LongAccumulator pairsScored;
+
+    ScoreUnits(int k, boolean excludeSelf, double minScore, LongAccumulator pairsScored) {
+      this.k = k;
+      this.excludeSelf = excludeSelf;
+      this.minScore = minScore;
+      this.pairsScored = pairsScored;
+    }
+
+    @Override
+    public Iterator<Tuple2<Object, TopKHeap>> call(
+        Iterator<Tuple2<Long, Tuple2<Iterable<Tuple2<Object, float[]>>, Iterable<Tuple2<Object, float[]>>>>> units) {
+      BlockScorer scorer = new BlockScorer(excludeSelf, minScore);
+      return new Iterator<Tuple2<Object, TopKHeap>>() {
+        private Iterator<Tuple2<Object, TopKHeap>> ready = java.util.Collections.emptyIterator();
+
+        @Override
+        public boolean hasNext() {
+          while (!ready.hasNext() && units.hasNext()) {
+            ready = score(scorer, units.next()._2());
+          }
+          return ready.hasNext();
+        }
+
+        @Override
+        public Tuple2<Object, TopKHeap> next() {
+          if (!hasNext()) {
+            throw new java.util.NoSuchElementException();
+          }
+          return ready.next();
+        }
+      };
+    }
+
+    private Iterator<Tuple2<Object, TopKHeap>> score(BlockScorer scorer,
+        Tuple2<Iterable<Tuple2<Object, float[]>>, Iterable<Tuple2<Object, float[]>>> unit) {
+      VectorBlock q = block(unit._1());
+      VectorBlock d = block(unit._2());
+      if (q.rows() == 0 || d.rows() == 0) {
+        return java.util.Collections.emptyIterator();
+      }
+      TopKHeap[] heaps = new TopKHeap[q.rows()];
+      for (int i = 0; i < heaps.length; i++) {
+        heaps[i] = new TopKHeap(k);
+      }
+      scorer.score(q, d, heaps);
+      if (pairsScored != null) {
+        pairsScored.add((long) q.rows() * d.rows());
+      }
+      List<Tuple2<Object, TopKHeap>> out = new ArrayList<>(heaps.length);
+      for (int i = 0; i < heaps.length; i++) {
+        if (!heaps[i].isEmpty()) {
+          out.add(new Tuple2<>(q.id(i), heaps[i]));
+        }
+      }
+      return out.iterator();
+    }
+
+    private static VectorBlock block(Iterable<Tuple2<Object, float[]>> rows) {
+      List<Object> ids = new ArrayList<>();
+      List<float[]> vectors = new ArrayList<>();
+      for (Tuple2<Object, float[]> r : rows) {
+        ids.add(r._1());
+        vectors.add(r._2());
+      }
+      return VectorBlock.of(ids, vectors);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+package io.gtespark.job.similarity;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+
+/** What one search persisted (input rows, vector blocks), freed together once its output is written. */
+public final class SearchCache {
+  private final List<Runnable> releases = new ArrayList<>();
+
+  /** Persists nothing itself: remembers {@code rdd} to unpersist it later; returns it. */
+  <T> JavaRDD<T> add(JavaRDD<T> rdd) {
+    releases.add(() -> rdd.unpersist(false));
+    return rdd;
+  }
+
+  /** Remembers a cached Dataset; returns it. */
+  public <T> Dataset<T> add(Dataset<T> ds) {
+    releases.add(() -> ds.unpersist(false));
+    return ds;
+  }
+
+  /** Frees everything remembered; safe to call more than once. */
+  public void release() {
+    releases.forEach(Runnable::run);
+    releases.clear();
+  }
+}

@@ -1,0 +1,59 @@
+package io.gtespark.udf.vectors;
+
+/**
+ * The scoring kernel of every search: scores a block of query vectors against a block of
+ * document vectors in tiles of {@link #TILE_ROWS} queries (one SGEMM each) and offers each score
+ * to its query's bounded top-K heap. Memory: one tile of scores, reused. Not thread-safe.
+ */
+public final class BlockScorer {
+  /** Query rows scored per matrix product: a 256 x 4096 tile of scores is 4 MiB. */
+  public static final int TILE_ROWS = 256;
+
+  private final boolean excludeSelf;
+  private final double minScore;
+  private float[] scores = new float[0];
+  private long pairsScored;
+
+  /** With {@code excludeSelf} a row never matches its own id; scores below {@code minScore} are dropped. */
+  public BlockScorer(boolean excludeSelf, double minScore) {
+    this.excludeSelf = excludeSelf;
+    this.minScore = minScore;
+  }
+
+  /** Offers every (query, doc) score to {@code heaps[query row]}. */
+  public void score(VectorBlock queries, VectorBlock docs, TopKHeap[] heaps) {
+    int nd = docs.rows();
+    int nq = queries.rows();
+    if (nd == 0 || nq == 0) {
+      return;
+    }
+    if (queries.dim != docs.dim) {
+      throw VectorRows.dimensionMismatch(queries.dim, docs.dim);
+    }
+    int tile = Math.min(TILE_ROWS, nq);
+    if (scores.length < tile * nd) {
+      scores = new float[tile * nd];
+    }
+    for (int first = 0; first < nq; first += TILE_ROWS) {
+      int count = Math.min(TILE_ROWS, nq - first);
+      docs.scoreRows(queries.data, first, count, scores);
+      for (int i = 0; i < count; i++) {
+        TopKHeap heap = heaps[first + i];
+        Object queryId = queries.ids[first + i];
+        int row = i * nd;
+        for (int j = 0; j < nd; j++) {
+          double s = scores[row + j];
+          if (s >= minScore && !heap.cannotEnter(s) && !(excludeSelf && queryId.equals(docs.ids[j]))) {
+            heap.offer(s, docs.ids[j]);
+          }
+        }
+      }
+    }
+    pairsScored += (long) nq * nd;
+  }
+
+  /** Pairs scored so far. */
+  public long pairsScored() {
+    return pairsScored;
+  }
+}

@@ -1,0 +1,66 @@
+package io.gtespark.udf.vectors;
+
+import io.gtespark.udf.encode.VectorMath;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.sql.Row;
+
+/**
+ * The one way the search and clustering code reads a vector column: an {@code array<float>} (or
+ * array of double) value becomes a unit-length float array, so that an inner product is a cosine
+ * whatever the table's {@code normalize} setting was, and mixed dimensions are an error.
+ */
+public final class VectorRows {
+  private VectorRows() {}
+
+  /** The vector in {@code field} of {@code row}, scaled to unit length (a zero vector stays zero). */
+  public static float[] unit(Row row, int field) {
+    List<Object> list = row.getList(field);
+    float[] v = new float[list.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = ((Number) list.get(i)).floatValue();
+    }
+    if (!VectorMath.isFinite(v)) {
+      throw new IllegalArgumentException("A vector with NaN or infinite values (id " + row.get(0) + "): the table "
+          + "was written by a broken model; re-embed it.");
+    }
+    VectorMath.normalize(v);
+    return v;
+  }
+
+  /** The error for two vectors of different dimension in one search. */
+  public static IllegalArgumentException dimensionMismatch(int a, int b) {
+    return new IllegalArgumentException("Vectors of dimension " + a + " and " + b + " in one search: every "
+        + "table compared must hold vectors of one model.");
+  }
+
+  /**
+   * Streams rows (id in field 0, vector in field 1) as blocks of at most {@code blockRows} unit
+   * vectors; memory holds one block at a time.
+   */
+  public static Iterator<VectorBlock> blocks(Iterator<Row> rows, int blockRows) {
+    return new Iterator<VectorBlock>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public VectorBlock next() {
+        if (!rows.hasNext()) {
+          throw new NoSuchElementException();
+        }
+        List<Object> ids = new ArrayList<>(Math.min(blockRows, 1024));
+        List<float[]> vectors = new ArrayList<>(Math.min(blockRows, 1024));
+        while (rows.hasNext() && ids.size() < blockRows) {
+          Row r = rows.next();
+          ids.add(r.get(0));
+          vectors.add(unit(r, 1));
+        }
+        return VectorBlock.of(ids, vectors);
+      }
+    };
+  }
+}
