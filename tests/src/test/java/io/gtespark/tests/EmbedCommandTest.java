@@ -112,16 +112,57 @@ class EmbedCommandTest extends SharedSparkSession {
   }
 
   @Test
-  void plainTextInputGetsLineNumbersAsIds() throws IOException {
+  void plainTextInputGetsFileAndLineAsIds() throws IOException {
     Path txt = scratch.resolve("lines.txt");
     Files.write(txt, List.of("first line", "second line", "", "fourth line"), StandardCharsets.UTF_8);
     String out = path("emb-text");
     assertEquals(0, CommandLineRun.of(spark, "embed", "--input", txt.toString(), "--text-col", "text",
         "--output", out).exitCode);
-    List<Row> rows = spark.read().parquet(out).orderBy("id").collectAsList();
+    List<Row> rows = spark.read().parquet(out).orderBy("line").collectAsList();
     assertEquals(4, rows.size());
-    assertEquals(1L, rows.get(0).getLong(0));
-    assertTrue(rows.get(2).isNullAt(2), "the empty line has a null vector");
+    assertEquals("lines.txt:1", rows.get(0).getAs("id"));
+    assertEquals(2L, (long) rows.get(1).getAs("line"));
+    assertEquals("second line", rows.get(1).getAs("text"));
+    assertTrue(rows.get(2).isNullAt(rows.get(2).fieldIndex("embedding")), "the empty line has a null vector");
+  }
+
+  /** Several files, each cut into many splits: every id names its file and true line, run after run. */
+  @Test
+  void textIdsAreFileAndLineWhateverTheSplits() throws IOException {
+    Path dir = Files.createDirectories(scratch.resolve("many-texts/sub"));
+    java.util.Map<String, List<String>> files = new java.util.HashMap<>();
+    for (String name : new String[] {"a.txt", "sub/b.txt", "c.txt"}) {
+      List<String> lines = new ArrayList<>();
+      for (int i = 1; i <= 40 + name.length() * 7; i++) {
+        lines.add(name + " says line " + i + (i % 3 == 0 ? " with some more words to vary the length" : ""));
+      }
+      Files.write(dir.getParent().resolve(name), lines, StandardCharsets.UTF_8);
+      files.put(name, lines);
+    }
+    org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+    conf.set("mapreduce.input.fileinputformat.split.maxsize", "300");
+    conf.set("mapreduce.input.fileinputformat.input.dir.recursive", "true");
+    try {
+      for (int run = 0; run < 2; run++) {
+        java.util.Map<String, String> byId = new java.util.HashMap<>();
+        for (Row r : io.gtespark.job.io.TableReader.read(spark, dir.getParent().toString(),
+            io.gtespark.job.io.InputFormat.TEXT).collectAsList()) {
+          assertEquals(r.getString(1) + ":" + r.getLong(2), r.getString(0));
+          assertTrue(byId.put(r.getString(0), r.getString(3)) == null, "id twice: " + r.getString(0));
+        }
+        int total = 0;
+        for (java.util.Map.Entry<String, List<String>> f : files.entrySet()) {
+          for (int i = 0; i < f.getValue().size(); i++) {
+            assertEquals(f.getValue().get(i), byId.get(f.getKey() + ":" + (i + 1)), f.getKey() + " line " + (i + 1));
+            total++;
+          }
+        }
+        assertEquals(total, byId.size());
+      }
+    } finally {
+      conf.unset("mapreduce.input.fileinputformat.split.maxsize");
+      conf.unset("mapreduce.input.fileinputformat.input.dir.recursive");
+    }
   }
 
   @Test

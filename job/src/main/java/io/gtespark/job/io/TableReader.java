@@ -1,22 +1,39 @@
 package io.gtespark.job.io;
 
+import io.gtespark.job.cli.UsageException;
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.LongWritable;
+import org.apache.hadoop.io.Text;
+import org.apache.hadoop.mapreduce.lib.input.FileSplit;
+import org.apache.hadoop.mapreduce.lib.input.TextInputFormat;
+import org.apache.spark.api.java.JavaNewHadoopRDD;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import scala.Tuple3;
 
 /**
- * Reads a job's input as a DataFrame. Plain text gives one row per line with columns
- * {@code id} (1-based line number) and {@code text}; CSV is read with a header row.
+ * Reads a job's input as a DataFrame. Plain text gives one row per line with columns {@code id}
+ * ("file:line"), {@code file}, {@code line} and {@code text}; CSV is read with a header row.
  */
 public final class TableReader {
   /** Column names of plain-text input. */
   public static final String TEXT_ID = "id";
+  public static final String TEXT_FILE = "file";
+  public static final String TEXT_LINE = "line";
   public static final String TEXT_COLUMN = "text";
 
   private TableReader() {}
@@ -44,10 +61,65 @@ public final class TableReader {
     }
   }
 
+  /**
+   * Plain text: one row per line with {@code file} (the file's path below the input, or its name
+   * for a single file), {@code line} (1-based within that file), {@code id} ("file:line") and
+   * {@code text}. Ids do not depend on how Spark splits or orders the files, so they stay the
+   * same between runs and a merge can key on them. Lines are numbered in two passes: the first
+   * counts each split's lines, the driver adds them up per file, the second numbers the rows.
+   */
   private static Dataset<Row> readText(SparkSession spark, String input) {
-    JavaRDD<Row> rows = spark.read().text(input).javaRDD().zipWithIndex()
-        .map(t -> RowFactory.create(t._2() + 1, t._1().getString(0)));
-    StructType schema = new StructType().add(TEXT_ID, DataTypes.LongType, false).add(TEXT_COLUMN, DataTypes.StringType, true);
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    String root;
+    try {
+      Path p = new Path(input);
+      root = p.getFileSystem(conf).makeQualified(p).toString().replaceAll("/+$", "");
+    } catch (IOException e) {
+      throw new UsageException("Cannot read input " + input + ": " + e.getMessage());
+    }
+    @SuppressWarnings("unchecked")
+    JavaNewHadoopRDD<LongWritable, Text> lines = (JavaNewHadoopRDD<LongWritable, Text>) jsc.newAPIHadoopFile(
+        input, TextInputFormat.class, LongWritable.class, Text.class, new Configuration(conf));
+    Map<String, Long> firstLine = new HashMap<>();
+    Map<String, List<long[]>> splitsPerFile = new HashMap<>();
+    for (Tuple3<String, Long, Long> c : lines.mapPartitionsWithInputSplit((split, it) -> {
+      long n = 0;
+      while (it.hasNext()) {
+        it.next();
+        n++;
+      }
+      FileSplit fs = (FileSplit) split;
+      return List.of(new Tuple3<>(fs.getPath().toString(), fs.getStart(), n)).iterator();
+    }, true).collect()) {
+      splitsPerFile.computeIfAbsent(c._1(), f -> new ArrayList<>()).add(new long[] {c._2(), c._3()});
+    }
+    splitsPerFile.forEach((file, splits) -> {
+      splits.sort(Comparator.comparingLong(s -> s[0]));
+      long before = 0;
+      for (long[] s : splits) {
+        firstLine.put(file + "@" + s[0], before + 1);
+        before += s[1];
+      }
+    });
+    Broadcast<Map<String, Long>> bases = jsc.broadcast(firstLine);
+    JavaRDD<Row> rows = lines.mapPartitionsWithInputSplit((split, it) -> {
+      FileSplit fs = (FileSplit) split;
+      String path = fs.getPath().toString();
+      String name = path.startsWith(root + "/") ? path.substring(root.length() + 1) : fs.getPath().getName();
+      long line = bases.value().get(path + "@" + fs.getStart());
+      List<Row> out = new ArrayList<>();
+      while (it.hasNext()) {
+        out.add(RowFactory.create(name + ":" + line, name, line, it.next()._2().toString()));
+        line++;
+      }
+      return out.iterator();
+    }, true);
+    StructType schema = new StructType()
+        .add(TEXT_ID, DataTypes.StringType, false)
+        .add(TEXT_FILE, DataTypes.StringType, false)
+        .add(TEXT_LINE, DataTypes.LongType, false)
+        .add(TEXT_COLUMN, DataTypes.StringType, true);
     return spark.createDataFrame(rows, schema);
   }
 
