@@ -8,12 +8,14 @@ import io.gtespark.job.cluster.ClusterStage;
 import io.gtespark.job.embed.EmbedStage;
 import io.gtespark.job.pipeline.PipelineStage;
 import io.gtespark.job.similarity.SimilarityStage;
+import io.gtespark.udf.SettingException;
 import io.gtespark.udf.model.ModelException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.LoggerFactory;
 
 /**
  * The command line: {@code <stage> [options]}, the same locally ({@code submit/local.sh}) and
@@ -67,12 +69,16 @@ public final class GteSparkMain {
           session == null ? Map.of() : StageOptions.sessionProperties(session));
       stage.run(session, options);
       return 0;
-    } catch (UsageException | IllegalArgumentException | ModelException e) {
-      System.err.println("error: " + e.getMessage());
+    } catch (UsageException | SettingException | ModelException e) {
+      // Only what the user can fix by changing the command is a usage error (exit 2).
+      System.err.println("error: " + StageOptions.withFlags(e.getMessage(), stage.options()));
       return 2;
     } catch (Exception e) {
-      // Spark throws checked SparkExceptions from Scala code without declaring them.
-      System.err.println("error: " + stage.name() + " failed: " + rootMessage(e));
+      // Spark throws checked SparkExceptions from Scala code without declaring them. The stack
+      // goes to the log for a bug report; the last line says what failed.
+      LoggerFactory.getLogger(GteSparkMain.class).error("{} failed", stage.name(), e);
+      System.err.println("error: " + stage.name() + " failed: "
+          + StageOptions.withFlags(rootMessage(e), stage.options()));
       return 1;
     } finally {
       if (spark == null && session != null) {

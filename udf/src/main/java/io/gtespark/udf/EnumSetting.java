@@ -23,6 +23,6 @@ public final class EnumSetting {
     }
     String allowed = Arrays.stream(type.getEnumConstants()).map(e -> "'" + e.name().toLowerCase(Locale.ROOT) + "'")
         .collect(Collectors.joining(", "));
-    throw new IllegalArgumentException("Unknown " + what + " '" + value + "' in " + setting + ": use " + allowed + ".");
+    throw new SettingException("Unknown " + what + " '" + value + "' in " + setting + ": use " + allowed + ".");
   }
 }

@@ -43,7 +43,7 @@ public final class CorpusStage implements Stage {
     CorpusGenerator generator = CorpusGenerator.fromSources(sources);
     int docs = options.getInt("--docs");
     try {
-      generator.write(Paths.get(options.get("--output")), docs, Long.parseLong(options.get("--seed")));
+      generator.write(Paths.get(options.get("--output")), docs, options.getLong("--seed"));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write " + options.get("--output") + ": " + e.getMessage(), e);
     }

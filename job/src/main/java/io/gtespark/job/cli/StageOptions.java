@@ -106,6 +106,44 @@ public final class StageOptions {
     return Boolean.parseBoolean(get(flag));
   }
 
+  /**
+   * {@code message} with each {@code spark.gte.*} property that has a flag in {@code specs} shown
+   * as "--flag (property)": the engine names settings, the command line adds its flag names.
+   */
+  public static String withFlags(String message, List<OptionSpec> specs) {
+    if (message == null) {
+      return null;
+    }
+    String out = message;
+    for (OptionSpec s : specs) {
+      if (s.property() != null && s.flag() != null) {
+        out = out.replaceAll(java.util.regex.Pattern.quote(s.property()) + "(?![A-Za-z0-9]|\\.[A-Za-z0-9])",
+            java.util.regex.Matcher.quoteReplacement(s.flag() + " (" + s.property() + ")"));
+      }
+    }
+    return out;
+  }
+
+  /** A long integer option (a seed, say), with the flag named in the error when it is not one. */
+  public long getLong(String flag) {
+    String v = get(flag);
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw new UsageException("Option " + flag + " must be a whole number, got '" + v + "'.");
+    }
+  }
+
+  /** A decimal option, with the flag named in the error when it is not one. */
+  public double getDouble(String flag) {
+    String v = get(flag);
+    try {
+      return Double.parseDouble(v);
+    } catch (NumberFormatException | NullPointerException e) {
+      throw new UsageException("Option " + flag + " must be a number, got '" + v + "'.");
+    }
+  }
+
   /** An integer option, with the flag named in the error when it is not one. */
   public int getInt(String flag) {
     String v = get(flag);

@@ -39,7 +39,7 @@ public final class ClusterSettings {
     }
     String algorithm = o.getChoice("--algorithm", "kmeans", "bisecting");
     String distance = o.getChoice("--distance", "cosine", "euclidean");
-    return new ClusterSettings(k, kMin, kMax, Long.parseLong(o.get("--seed")), o.getInt("--max-iter"),
+    return new ClusterSettings(k, kMin, kMax, o.getLong("--seed"), o.getInt("--max-iter"),
         algorithm.equals("bisecting"), distance.equals("cosine"), o.getInt("--representatives"));
   }
 }

@@ -79,7 +79,13 @@ public final class ClusterStage implements Stage {
         options.get("--id-col"), options.get("--vector-col"), options.get("--text-col"),
         VectorTable.lazySpec(EngineOptions.settings(spark, options), spark));
     ClusterSettings settings = ClusterSettings.from(options);
-    ClusterResult result = new VectorClusterer(settings).fit(table);
+    ClusterResult result;
+    try {
+      result = new VectorClusterer(settings).fit(table);
+    } catch (RuntimeException e) {
+      table.release();
+      throw e;
+    }
 
     OutputMode partMode = OutputMode.OVERWRITE;
     try {
@@ -91,6 +97,7 @@ public final class ClusterStage implements Stage {
       }
     } finally {
       result.release();
+      table.release();
     }
     Map<String, Object> summary = new LinkedHashMap<>(result.summary());
     OutputIdentity.writeJson(new Path(output, "summary.json"), summary, spark.sparkContext().hadoopConfiguration());

@@ -38,6 +38,15 @@ public final class VectorClusterer {
     Dataset<Row> rows = table.withVectors()
         .withColumn("features", org.apache.spark.ml.functions.array_to_vector(functions.col(VectorTable.VECTOR)))
         .cache();
+    try {
+      return fit(table, rows, total);
+    } catch (RuntimeException e) {
+      rows.unpersist();
+      throw e;
+    }
+  }
+
+  private ClusterResult fit(VectorTable table, Dataset<Row> rows, long total) {
     long n = rows.count();
     if (n < 2) {
       throw new UsageException("Clustering needs at least 2 rows with a vector; the input has " + n + " (of " + total

@@ -109,33 +109,40 @@ public final class EmbedStage implements Stage {
     spark.sparkContext().register(counters, "gte-embed-counters");
     ProgressListener progress = new ProgressListener("embed", System.out, 10_000);
     spark.sparkContext().addSparkListener(progress);
-    long rowsIn = -1;
+    long[] merged = null;
+    long rowsOut;
     try {
       if (mode == OutputMode.MERGE) {
-        rowsIn = merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer);
+        merged = merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer);
+        rowsOut = merged[1];
       } else {
+        long before = mode == OutputMode.APPEND && writer.exists() ? writer.committedRows() : 0;
         writer.write(DatasetEmbedder.embed(input, spec, columns, counters), identity);
+        // Exact, from the committed output: the accumulators below can count a recomputed task twice.
+        rowsOut = writer.committedRows() - before;
       }
     } finally {
       spark.sparkContext().removeSparkListener(progress);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    long rowsEmbedded = counters.value().rows() / textCols.size();
-    RunMetrics metrics = RunMetrics.of("embed", counters.value(), spec, seconds, rowsEmbedded)
+    RunMetrics metrics = RunMetrics.of("embed", counters.value(), spec, seconds, rowsOut)
         .put("textColumns", textCols.size())
         .put("output", writer.output())
         .put("outputFormat", outputFormat.source())
         .put("mode", mode.name().toLowerCase())
         .put("vectorType", vectorType);
-    if (rowsIn >= 0) {
-      metrics.put("rowsIn", rowsIn).put("rowsEmbedded", rowsEmbedded).put("rowsUnchanged", rowsIn - rowsEmbedded);
+    if (merged != null) {
+      metrics.put("rowsIn", merged[0]).put("rowsEmbedded", merged[1]).put("rowsUnchanged", merged[0] - merged[1]);
     }
+    metrics.put("countsNote", "rowsOut, rowsIn, rowsEmbedded and rowsUnchanged are exact (counted from the input "
+        + "and the committed rows); rows, nulls, empties, truncated, tokens and batches are engine counters, which "
+        + "a recomputed or speculative task can add to twice");
     metrics.writeTo(writer.output(), spark.sparkContext().hadoopConfiguration());
     System.out.println(metrics.summary());
   }
 
-  /** Embeds and upserts only new or changed rows; returns the number of input rows. */
-  private static long merge(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
+  /** Embeds and upserts only new or changed rows; returns {input rows, rows embedded}, both exact. */
+  private static long[] merge(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
       EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns, EncodeCountersAccumulator counters,
       TableWriter writer) {
     // One pass over the input for all counts; a null id counts as one distinct value, as DISTINCT does.
@@ -151,12 +158,13 @@ public final class EmbedStage implements Stage {
     // Materialised once: Delta's MERGE reads its source more than once, and embedding twice would double the cost.
     Dataset<Row> embedded = DatasetEmbedder.embed(merge.changedRows(hashed), spec, columns, counters)
         .persist(StorageLevel.MEMORY_AND_DISK());
+    long changed;
     try {
-      embedded.count();
+      changed = embedded.count();
       merge.upsert(embedded, df -> writer.write(df, identity));
     } finally {
       embedded.unpersist();
     }
-    return rowsIn;
+    return new long[] {rowsIn, changed};
   }
 }

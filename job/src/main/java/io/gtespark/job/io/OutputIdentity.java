@@ -1,5 +1,7 @@
 package io.gtespark.job.io;
 
+import io.gtespark.job.cli.UsageException;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gtespark.udf.model.ModelIdentity;
 import java.io.IOException;
@@ -90,11 +92,11 @@ public final class OutputIdentity {
   /** Refuses to add vectors from {@code ours} to an output made with {@code theirs}. */
   public static void requireSame(String output, ModelIdentity theirs, ModelIdentity ours) {
     if (theirs == null) {
-      throw new IllegalArgumentException("Output " + output + " exists but records no gte-spark model identity, so "
+      throw new UsageException("Output " + output + " exists but records no gte-spark model identity, so "
           + "vectors added now could not be trusted to match its rows. Write to a new output, or use --mode overwrite.");
     }
     if (!theirs.equals(ours)) {
-      throw new IllegalArgumentException("Output " + output + " was embedded with " + theirs + " but this run uses "
+      throw new UsageException("Output " + output + " was embedded with " + theirs + " but this run uses "
           + ours + "; vectors from different models (or dimensions, pooling, max length) cannot be mixed. Use the "
           + "same --model and settings, write to a new output, or use --mode overwrite to re-embed everything.");
     }

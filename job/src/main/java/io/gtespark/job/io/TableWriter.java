@@ -54,6 +54,12 @@ public final class TableWriter {
     return spark.sparkContext().hadoopConfiguration();
   }
 
+  /** Rows in the committed output, read back in its format (footers and the Delta log for Parquet and Delta). */
+  public long committedRows() {
+    return format == OutputFormat.DELTA ? spark.read().format("delta").load(output).count()
+        : spark.read().format(format.source()).load(output).count();
+  }
+
   /** True when the output path holds something. */
   public boolean exists() {
     try {

@@ -2,15 +2,20 @@ package io.gtespark.job.similarity;
 
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.udf.vectors.VectorRows;
 import java.util.Arrays;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
 
 /**
- * One score per given (id_a, id_b) pair: the inner product of their vectors, null when either
- * id is unknown or has a null vector. Every pair of the input appears once in the output.
+ * One score per given (id_a, id_b) pair: the cosine of their vectors (through the one vector
+ * reader, so a table that is not normalised still gets cosines, and vectors of different
+ * dimension are an error), null when either id is unknown or has a null vector. Every pair of
+ * the input appears once in the output.
  */
 public final class PairScores {
   /** Column names of the pairs table. */
@@ -29,12 +34,11 @@ public final class PairScores {
     Dataset<Row> p = pairs.select(A, B);
     Dataset<Row> joined = p.join(va, p.col(A).equalTo(va.col("_a")), "left")
         .join(vb, p.col(B).equalTo(vb.col("_b")), "left");
-    Column score = functions.aggregate(
-        functions.arrays_zip(functions.col("_va"), functions.col("_vb")),
-        functions.lit(0.0),
-        (acc, x) -> acc.plus(x.getField("_va").multiply(x.getField("_vb"))));
+    UserDefinedFunction cosine = functions.udf(
+        (UDF2<scala.collection.Seq<Object>, scala.collection.Seq<Object>, Double>) (a, b) ->
+            a == null || b == null ? null : VectorRows.cosine(VectorRows.floats(a), VectorRows.floats(b)),
+        DataTypes.DoubleType);
     return joined.select(functions.col(A), functions.col(B),
-        functions.when(functions.col("_va").isNull().or(functions.col("_vb").isNull()), functions.lit(null))
-            .otherwise(score).cast("double").as("score"));
+        cosine.apply(functions.col("_va"), functions.col("_vb")).as("score"));
   }
 }

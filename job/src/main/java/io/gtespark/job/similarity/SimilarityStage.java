@@ -127,7 +127,7 @@ public final class SimilarityStage implements Stage {
       throw new UsageException("--block-rows must be at least 1.");
     }
     boolean approx = options.isOn("--approx");
-    double minScore = options.get("--min-score") != null ? Double.parseDouble(options.get("--min-score"))
+    double minScore = options.get("--min-score") != null ? options.getDouble("--min-score")
         : Double.NEGATIVE_INFINITY;
     if (options.isOn("--with-text") && options.get("--pairs") != null) {
       throw new UsageException("--with-text labels top-K results (--queries/--corpus or --self), not --pairs.");
@@ -187,15 +187,14 @@ public final class SimilarityStage implements Stage {
         metrics.put("pairsScored", pairsScored.value());
         if (approx) {
           RecallProbe.measure(spark, q, d, result, k, self, minScore, options.getInt("--recall-sample"),
-              Long.parseLong(options.get("--seed")), blockRows, cache).forEach(metrics::put);
+              options.getLong("--seed"), blockRows, cache).forEach(metrics::put);
         }
       }
     } finally {
       cache.release();
       tables.forEach(VectorTable::release);
     }
-    long rows = writer.format() == OutputFormat.DELTA ? spark.read().format("delta").load(output).count()
-        : spark.read().format(writer.format().source()).load(output).count();
+    long rows = writer.committedRows();
     metrics.put("rowsOut", rows).put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0)
         .put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
     metrics.writeTo(output, spark.sparkContext().hadoopConfiguration());
@@ -223,7 +222,7 @@ public final class SimilarityStage implements Stage {
     if (nlist < 0 || trainSample < 0 || nprobe < 1) {
       throw new UsageException("--nlist and --train-sample must be auto or positive, and --nprobe at least 1.");
     }
-    return new IvfTopK.Settings(nlist, nprobe, trainSample, 10, Long.parseLong(options.get("--seed")), blockRows);
+    return new IvfTopK.Settings(nlist, nprobe, trainSample, 10, options.getLong("--seed"), blockRows);
   }
 
   /**

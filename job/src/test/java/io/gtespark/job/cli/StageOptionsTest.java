@@ -72,4 +72,14 @@ class StageOptionsTest {
         () -> parse(Map.of(), "--input", "x", "--text-col", "a", "--max-length", "lots").getInt("--max-length"));
     assertTrue(notNumber.getMessage().contains("whole number"));
   }
+
+  @Test
+  void engineErrorsGetTheFlagBesideEachProperty() {
+    List<OptionSpec> specs = EngineOptions.specs();
+    assertEquals("spark.gte.longText.maxWindows must be >= 1; try --long-text (spark.gte.longText) window.",
+        StageOptions.withFlags("spark.gte.longText.maxWindows must be >= 1; try spark.gte.longText window.",
+            java.util.List.of(OptionSpec.optional("--long-text", "spark.gte.longText", null, "h"))));
+    String m = StageOptions.withFlags("set spark.gte.maxLength to 512 or less.", specs);
+    assertEquals("set --max-length (spark.gte.maxLength) to 512 or less.", m);
+  }
 }

@@ -1,5 +1,7 @@
 package io.gtespark.udf.api;
 
+import io.gtespark.udf.SettingException;
+
 import io.gtespark.udf.encode.EncoderSpec;
 import io.gtespark.udf.encode.TextEncoder;
 import io.gtespark.udf.encode.VectorMath;
@@ -26,7 +28,7 @@ public final class SentenceComparison {
   /** Runs the comparison in this JVM with a resolved model. */
   public static SentenceComparison run(EncoderSpec spec, List<String> sources, List<String> toCompare) {
     if (sources == null || sources.isEmpty()) {
-      throw new IllegalArgumentException("At least one source sentence is needed.");
+      throw new SettingException("At least one source sentence is needed.");
     }
     List<String> compare = toCompare == null ? Collections.emptyList() : toCompare;
     List<String> all = new ArrayList<>(sources);

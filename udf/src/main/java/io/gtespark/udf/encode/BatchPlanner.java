@@ -1,5 +1,7 @@
 package io.gtespark.udf.encode;
 
+import io.gtespark.udf.SettingException;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -25,8 +27,8 @@ public final class BatchPlanner {
    */
   public BatchPlanner(int maxTokens, int maxRows, boolean sortByLength) {
     if (maxTokens < 1 || maxRows < 1) {
-      throw new IllegalArgumentException(
-          "Batch limits must be positive (maxTokens=" + maxTokens + ", maxRows=" + maxRows + ").");
+      throw new SettingException(
+          "Batch limits must be positive (spark.gte.batch.maxTokens=" + maxTokens + ", spark.gte.batch.maxRows=" + maxRows + ").");
     }
     this.maxTokens = maxTokens;
     this.maxRows = maxRows;

@@ -1,5 +1,7 @@
 package io.gtespark.udf.encode;
 
+import io.gtespark.udf.SettingException;
+
 import io.gtespark.udf.device.DeviceRequest;
 import io.gtespark.udf.model.ModelIdentity;
 import io.gtespark.udf.model.ModelLocation;
@@ -187,22 +189,22 @@ public final class EncoderSpec implements Serializable {
 
     /** Token budget per batch; 0 picks the device's default. */
     public Builder batchMaxTokens(int v) {
-      this.batchMaxTokens = atLeast(v, 0, "batch max tokens");
+      this.batchMaxTokens = atLeast(v, 0, "spark.gte.batch.maxTokens");
       return this;
     }
 
     public Builder batchMaxRows(int v) {
-      this.batchMaxRows = atLeast(v, 1, "batch max rows");
+      this.batchMaxRows = atLeast(v, 1, "spark.gte.batch.maxRows");
       return this;
     }
 
     public Builder chunkRows(int v) {
-      this.chunkRows = atLeast(v, 1, "chunk rows");
+      this.chunkRows = atLeast(v, 1, "spark.gte.chunkRows");
       return this;
     }
 
     public Builder threads(int v) {
-      this.tuning = tuning.withThreads(atLeast(v, 1, "intra-op threads"));
+      this.tuning = tuning.withThreads(atLeast(v, 1, "spark.gte.intraOpThreads"));
       return this;
     }
 
@@ -213,7 +215,7 @@ public final class EncoderSpec implements Serializable {
     }
 
     public Builder gpuConcurrentRuns(int v) {
-      this.gpuConcurrentRuns = atLeast(v, 1, "GPU concurrent runs");
+      this.gpuConcurrentRuns = atLeast(v, 1, "spark.gte.gpu.concurrentRuns");
       return this;
     }
 
@@ -223,7 +225,7 @@ public final class EncoderSpec implements Serializable {
     }
 
     public Builder maxWindows(int v) {
-      this.maxWindows = atLeast(v, 1, "max windows");
+      this.maxWindows = atLeast(v, 1, "spark.gte.longText.maxWindows");
       return this;
     }
 
@@ -243,7 +245,7 @@ public final class EncoderSpec implements Serializable {
     }
 
     public Builder sessionIdleSeconds(int v) {
-      this.sessionIdleSeconds = atLeast(v, 0, "session idle timeout");
+      this.sessionIdleSeconds = atLeast(v, 0, "spark.gte.session.idleTimeout");
       return this;
     }
 
@@ -253,7 +255,7 @@ public final class EncoderSpec implements Serializable {
 
     private static int atLeast(int v, int min, String what) {
       if (v < min) {
-        throw new IllegalArgumentException(what + " must be >= " + min + ", got " + v);
+        throw new SettingException(what + " must be >= " + min + ", got " + v + ".");
       }
       return v;
     }

@@ -1,5 +1,7 @@
 package io.gtespark.udf.encode;
 
+import io.gtespark.udf.SettingException;
+
 import ai.onnxruntime.OrtSession;
 import io.gtespark.udf.EnumSetting;
 import java.io.Serializable;
@@ -38,7 +40,7 @@ public final class SessionTuning implements Serializable {
 
   public SessionTuning(int threads, OptLevel optLevel, boolean memoryPattern, boolean cpuArena) {
     if (threads < 1) {
-      throw new IllegalArgumentException("intra-op threads must be >= 1, got " + threads);
+      throw new SettingException("spark.gte.intraOpThreads must be >= 1, got " + threads + ".");
     }
     this.threads = threads;
     this.optLevel = optLevel;

@@ -1,5 +1,7 @@
 package io.gtespark.udf.encode;
 
+import io.gtespark.udf.SettingException;
+
 import ai.onnxruntime.OrtException;
 import io.gtespark.udf.device.DeviceSelector;
 import io.gtespark.udf.model.ModelException;
@@ -28,6 +30,9 @@ public final class TextEncoder {
   private final BatchPlanner planner;
   private final int maxContent;
   private final EncodeCounters counters = new EncodeCounters();
+  /** Texts this JVM has sent through a model, for tests that prove work is not done twice. */
+  private static final java.util.concurrent.atomic.AtomicLong TEXTS_ENCODED_IN_JVM =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private TextEncoder(EncoderSpec spec, TextTokenizer tokenizer, java.util.function.Supplier<EncoderSession> sessions) {
     this.spec = spec;
@@ -39,8 +44,8 @@ public final class TextEncoder {
         spec.sortByLength());
     this.maxContent = spec.identity().maxLength() - tokenizer.specialTokenCount();
     if (maxContent < 1) {
-      throw new IllegalArgumentException(
-          "max length " + spec.identity().maxLength() + " leaves no room for text after the model's "
+      throw new SettingException(
+          "spark.gte.maxLength " + spec.identity().maxLength() + " leaves no room for text after the model's "
               + tokenizer.specialTokenCount() + " special tokens; use a max length of at least "
               + (tokenizer.specialTokenCount() + 1) + ".");
     }
@@ -151,6 +156,7 @@ public final class TextEncoder {
         continue;
       }
       counters.encodedTexts++;
+      TEXTS_ENCODED_IN_JVM.incrementAndGet();
       TokenizedText t = unique.get(u);
       long[] content = t.contentIds();
       if (content.length <= maxContent) {
@@ -274,6 +280,11 @@ public final class TextEncoder {
           + session.device() + ". The ONNX export is broken or overflows (float16 exports can); nothing was written. "
           + "Re-export the model (in float32) and rerun.");
     }
+  }
+
+  /** Distinct texts run through a model by every encoder of this JVM since it started. */
+  public static long textsEncodedInJvm() {
+    return TEXTS_ENCODED_IN_JVM.get();
   }
 
   /** Counts since this encoder was made. */

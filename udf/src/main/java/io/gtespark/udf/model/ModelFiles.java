@@ -38,7 +38,7 @@ public final class ModelFiles {
   public static ModelFiles inDirectory(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw new ModelException(
-          "Model directory " + dir + " does not exist or is not a directory. Pass --model with "
+          "Model directory " + dir + " does not exist or is not a directory. Set spark.gte.model to "
               + "a directory that holds an ONNX export and tokenizer.json, or a bundled model "
               + "name such as " + ModelProfile.DEFAULT_MODEL + ".");
     }
@@ -101,7 +101,7 @@ public final class ModelFiles {
         return PoolingMode.MEAN;
       }
       throw new ModelException(
-          config + " declares a pooling other than CLS or mean; pass --pooling cls|mean explicitly.");
+          config + " declares a pooling other than CLS or mean; set spark.gte.pooling to cls or mean explicitly.");
     } catch (IOException e) {
       throw new ModelException("Cannot read " + config + ": " + e.getMessage(), e);
     }

@@ -70,7 +70,7 @@ public final class ModelResolver {
         throw new ModelException(
             "Model '" + name + "' is not bundled with gte-spark (its weights are not on Maven Central). "
                 + "Export it once with internet access (submit/export-gte.sh " + name + ", from Hugging Face "
-                + profile.huggingFaceSource() + ") and pass the directory: --model /path/to/" + name + ".");
+                + profile.huggingFaceSource() + ") and pass the directory as the model (spark.gte.model=/path/to/" + name + ").");
       }
       files = BundledModel.files(profile);
     } else {
@@ -86,18 +86,18 @@ public final class ModelResolver {
     int chosenMax = maxLength > 0 ? maxLength : profile.maxLength();
     if (chosenMax > profile.modelMaxLength()) {
       throw new ModelException(
-          "max length " + chosenMax + " exceeds what " + profile.name() + " accepts ("
-              + profile.modelMaxLength() + " tokens); use --max-length " + profile.modelMaxLength()
-              + " or less, or --long-text window for longer documents.");
+          "spark.gte.maxLength " + chosenMax + " exceeds what " + profile.name() + " accepts ("
+              + profile.modelMaxLength() + " tokens); set spark.gte.maxLength to " + profile.modelMaxLength()
+              + " or less, or set spark.gte.longText to window for longer documents.");
     }
     if (chosenMax < 3) {
-      throw new ModelException("max length must be at least 3 tokens (two are special tokens), got " + chosenMax + ".");
+      throw new ModelException("spark.gte.maxLength must be at least 3 tokens (two are special tokens), got " + chosenMax + ".");
     }
     GraphFacts facts = inspect(files);
     if (profile.dimension() > 0 && profile.dimension() != facts.dimension) {
       throw new ModelException(
           "ONNX model " + files.onnx() + " produces " + facts.dimension + "-d vectors but profile '"
-              + profile.name() + "' declares " + profile.dimension() + "-d. Pass the matching --profile, "
+              + profile.name() + "' declares " + profile.dimension() + "-d. Set the matching spark.gte.profile, "
               + "or the directory of the right export.");
     }
     chosenPooling = poolingFor(facts, files, chosenPooling, pooling != null);
@@ -143,7 +143,7 @@ public final class ModelResolver {
   private static ModelProfile requireProfile(String name) {
     return ModelProfile.find(name).orElseThrow(() -> new ModelException(
         "Unknown model profile '" + name + "'. Known profiles: bge-small-en-v1.5, gte-small, gte-base, "
-            + "gte-large (conf/profiles/); leave --profile out to use the model directory's own settings."));
+            + "gte-large (conf/profiles/); leave spark.gte.profile unset to use the model directory's own settings."));
   }
 
   private static GraphFacts inspect(ModelFiles files) {

@@ -1,5 +1,7 @@
 package io.gtespark.udf.spark;
 
+import io.gtespark.udf.SettingException;
+
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,10 +62,10 @@ public final class EmbeddingColumns implements Serializable {
   public static EmbeddingColumns of(StructType input, List<String> textColumns, List<String> vectorColumns,
       boolean float16) {
     if (textColumns.isEmpty()) {
-      throw new IllegalArgumentException("No text column given; name one with --text-col (or setInputCol).");
+      throw new SettingException("No text column given; name one in spark.gte.textCols (or the Transformer's inputCol).");
     }
     if (textColumns.size() != vectorColumns.size()) {
-      throw new IllegalArgumentException(
+      throw new SettingException(
           textColumns.size() + " text columns but " + vectorColumns.size() + " output columns were given.");
     }
     List<String> available = Arrays.asList(input.fieldNames());
@@ -71,13 +73,13 @@ public final class EmbeddingColumns implements Serializable {
     for (int i = 0; i < idx.length; i++) {
       String c = textColumns.get(i);
       if (!available.contains(c)) {
-        throw new IllegalArgumentException(
+        throw new SettingException(
             "Text column '" + c + "' is not in the input. Its columns are " + available
-                + "; pass one of them with --text-col.");
+                + "; name one of them in spark.gte.textCols (or the Transformer's inputCol).");
       }
       StructField f = input.apply(c);
       if (!(f.dataType() instanceof StringType)) {
-        throw new IllegalArgumentException(
+        throw new SettingException(
             "Text column '" + c + "' has type " + f.dataType().simpleString()
                 + "; it must be a string. Cast it first (e.g. CAST(" + c + " AS STRING)) or pick another column.");
       }
@@ -86,7 +88,7 @@ public final class EmbeddingColumns implements Serializable {
     StructType out = input;
     for (String v : vectorColumns) {
       if (Arrays.asList(out.fieldNames()).contains(v)) {
-        throw new IllegalArgumentException(
+        throw new SettingException(
             "Output column '" + v + "' already exists in the input; choose another output column name "
                 + "or drop the existing column.");
       }

@@ -1,5 +1,7 @@
 package io.gtespark.udf.spark;
 
+import io.gtespark.udf.SettingException;
+
 import io.gtespark.udf.device.DeviceRequest;
 import io.gtespark.udf.encode.EmptyTextMode;
 import io.gtespark.udf.encode.EncoderSpec;
@@ -77,14 +79,14 @@ public final class EmbeddingSettings implements Serializable {
     try {
       return Integer.parseInt(v.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a whole number, got '" + v + "'.");
+      throw new SettingException(key + " must be a whole number, got '" + v + "'.");
     }
   }
 
   boolean getBoolean(String key, String fallback) {
     String v = get(key, fallback);
     if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
-      throw new IllegalArgumentException(key + " must be true or false, got '" + v + "'.");
+      throw new SettingException(key + " must be true or false, got '" + v + "'.");
     }
     return Boolean.parseBoolean(v);
   }

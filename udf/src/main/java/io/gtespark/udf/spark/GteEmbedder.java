@@ -1,5 +1,7 @@
 package io.gtespark.udf.spark;
 
+import io.gtespark.udf.SettingException;
+
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -228,7 +230,7 @@ public final class GteEmbedder extends Transformer implements DefaultParamsWrita
 
   private EmbeddingColumns columns(StructType schema) {
     if (!isDefined(inputCol)) {
-      throw new IllegalArgumentException("GteEmbedder needs an input column: call setInputCol(\"text\").");
+      throw new SettingException("GteEmbedder needs an input column: call setInputCol(\"text\").");
     }
     return EmbeddingColumns.of(schema, List.of(getInputCol()), List.of(getOutputCol()));
   }

@@ -30,6 +30,23 @@ public final class VectorRows {
     return v;
   }
 
+  /** The floats of a Spark array value as a UDF receives it. */
+  public static float[] floats(scala.collection.Seq<?> seq) {
+    float[] v = new float[seq.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = ((Number) seq.apply(i)).floatValue();
+    }
+    return v;
+  }
+
+  /** Cosine of two vectors of one dimension (0 when either is zero); a dimension mismatch is an error. */
+  public static double cosine(float[] a, float[] b) {
+    if (a.length != b.length) {
+      throw dimensionMismatch(a.length, b.length);
+    }
+    return VectorMath.cosine(a, b);
+  }
+
   /** The error for two vectors of different dimension in one search. */
   public static IllegalArgumentException dimensionMismatch(int a, int b) {
     return new IllegalArgumentException("Vectors of dimension " + a + " and " + b + " in one search: every "

@@ -201,7 +201,8 @@ class TextEncoderTest {
     org.junit.jupiter.api.Assumptions.assumeFalse(io.gtespark.udf.device.GpuPresence.nvidiaDriverPresent());
     IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
         () -> encoder(BundledSpec.builder().device(io.gtespark.udf.device.DeviceRequest.CUDA).threads(3)));
-    assertTrue(e.getMessage().contains("--device cuda"), e.getMessage());
+    assertTrue(e.getMessage().contains("spark.gte.device"), e.getMessage());
+    assertTrue(!e.getMessage().contains("--"), "the engine names settings, not command-line flags: " + e.getMessage());
   }
 
   @Test
