@@ -1,5 +1,6 @@
 package io.gtespark.job.similarity;
 
+import io.gtespark.job.metrics.MaxAccumulator;
 import io.gtespark.job.vectors.SphericalKMeans;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.vectors.BlockScorer;
@@ -72,11 +73,23 @@ public final class IvfTopK {
   /** A search's result and what it measured about its cells. */
   public static final class Result {
     public final Dataset<Row> topK;
-    public final Map<String, Object> stats;
+    private final Map<String, Object> stats;
+    private final MaxAccumulator unitDocs;
+    private final MaxAccumulator unitQueries;
 
-    Result(Dataset<Row> topK, Map<String, Object> stats) {
+    Result(Dataset<Row> topK, Map<String, Object> stats, MaxAccumulator unitDocs, MaxAccumulator unitQueries) {
       this.topK = topK;
       this.stats = stats;
+      this.unitDocs = unitDocs;
+      this.unitQueries = unitQueries;
+    }
+
+    /** The cells' figures, and once the result has been computed the largest unit measured. */
+    public Map<String, Object> stats() {
+      Map<String, Object> out = new LinkedHashMap<>(stats);
+      out.put("largestUnitDocs", unitDocs.value());
+      out.put("largestUnitQueries", unitQueries.value());
+      return out;
     }
   }
 
@@ -87,12 +100,17 @@ public final class IvfTopK {
   public static Result topK(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus, boolean self, int k,
       boolean excludeSelf, double minScore, Settings settings, SearchCache cache, LongAccumulator pairsScored) {
     Map<String, Object> stats = new LinkedHashMap<>();
+    MaxAccumulator unitDocs = new MaxAccumulator();
+    MaxAccumulator unitQueries = new MaxAccumulator();
+    spark.sparkContext().register(unitDocs, "gte-ivf-unit-docs");
+    spark.sparkContext().register(unitQueries, "gte-ivf-unit-queries");
     long nd = corpus.count();
     long nq = self ? nd : queries.count();
     if (nd == 0 || nq == 0) {
       stats.put("nlist", 0);
       stats.put("nprobe", 0);
-      return new Result(spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, corpus)), stats);
+      return new Result(spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, corpus)), stats,
+          unitDocs, unitQueries);
     }
     int nlist = settings.cellsFor(nd);
     int nprobe = Math.min(settings.nprobe, nlist);
@@ -102,9 +120,13 @@ public final class IvfTopK {
         .sample(false, Math.min(1.0, 1.1 * sampleRows / nd), settings.seed)
         .map(Tuple2::_2)
         .persist(StorageLevel.MEMORY_AND_DISK()));
+    long t0 = System.nanoTime();
     SphericalKMeans.Model model = SphericalKMeans.train(sample, nlist, settings.maxIter, settings.seed);
     sample.unpersist(false);
     nlist = model.centroids.length;
+    System.out.printf("similarity --approx: %d cells trained on about %d rows in %.1f s (%d iterations)%n", nlist,
+        sampleRows, (System.nanoTime() - t0) / 1e9, model.iterations);
+    t0 = System.nanoTime();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<VectorBlock> centroids = jsc.broadcast(model.block());
 
@@ -119,12 +141,14 @@ public final class IvfTopK {
     long[] queriesPerCell = new long[nlist];
     routedQueries.flatMap(r -> Arrays.stream(r.cells).boxed().iterator()).countByValue()
         .forEach((c, n) -> queriesPerCell[c] = n);
+    System.out.printf("similarity --approx: %d corpus rows in cells (largest %d), %d queries routed to %d cells "
+        + "each in %.1f s%n", nd, Arrays.stream(docsPerCell).max().orElse(0), nq, nprobe, (System.nanoTime() - t0) / 1e9);
     int block = settings.blockRows;
     int[] docChunks = chunks(docsPerCell, block);
     int[] queryChunks = chunks(queriesPerCell, block);
     Broadcast<int[][]> chunking = jsc.broadcast(new int[][] {docChunks, queryChunks});
 
-    // Unit of work (cell, query chunk, doc chunk): at most about blockRows queries and docs each.
+    // Unit of work (cell, query chunk, doc chunk): at most about blockRows docs and queries each.
     JavaPairRDD<Long, Tuple2<Object, float[]>> docs = routedCorpus.flatMapToPair(r -> {
       int c = r.cells[0];
       int[][] ch = chunking.value();
@@ -149,7 +173,7 @@ public final class IvfTopK {
     int units = Math.max(Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")),
         2 * spark.sparkContext().defaultParallelism());
     JavaRDD<Tuple2<Object, TopKHeap>> partial = probes.cogroup(docs, units)
-        .mapPartitions(new ScoreUnits(k, excludeSelf, minScore, pairsScored));
+        .mapPartitions(new ScoreUnits(k, excludeSelf, minScore, self, pairsScored, unitDocs, unitQueries));
     Dataset<Row> result = TopKCandidates.rank(spark, partial, TopKCandidates.schema(queries, corpus));
 
     long[] sorted = docsPerCell.clone();
@@ -162,13 +186,7 @@ public final class IvfTopK {
     stats.put("cellRowsMedian", sorted[sorted.length / 2]);
     stats.put("cellRowsMax", sorted[sorted.length - 1]);
     stats.put("emptyCells", Arrays.stream(sorted).filter(n -> n == 0).count());
-    // Measured, not assumed: the most doc rows and query rows any one unit of work holds.
-    stats.put("largestUnitDocs", routedCorpus.map(r -> chunkKey(r.cells[0], chunkOf(r.id, r.cells[0],
-        docChunks[r.cells[0]]))).countByValue().values().stream().mapToLong(Long::longValue).max().orElse(0));
-    stats.put("largestUnitQueries", routedQueries.flatMap(r -> Arrays.stream(r.cells)
-        .mapToObj(c -> chunkKey(c, chunkOf(r.id, c, queryChunks[c]))).iterator())
-        .countByValue().values().stream().mapToLong(Long::longValue).max().orElse(0));
-    return new Result(result, stats);
+    return new Result(result, stats, unitDocs, unitQueries);
   }
 
   /** Chunks per cell: enough that a chunk holds about {@code block} rows. */
@@ -188,10 +206,6 @@ public final class IvfTopK {
     long h = id.hashCode() * 0x9E3779B97F4A7C15L + cell * 0xC2B2AE3D27D4EB4FL;
     h ^= h >>> 29;
     return (int) Math.floorMod(h, (long) chunks);
-  }
-
-  private static long chunkKey(int cell, int chunk) {
-    return ((long) cell << 20) | chunk;
   }
 
   /** The key of unit (cell, query chunk, doc chunk): 23 + 20 + 20 bits. */
@@ -251,7 +265,10 @@ public final class IvfTopK {
     });
   }
 
-  /** Scores each unit's queries against its docs; emits one partial top-K per query and unit. */
+  /**
+   * Scores each unit's queries against its docs, one partial top-K per query and unit; in a self
+   * search also one per doc, since every doc is a query too.
+   */
   static final class ScoreUnits implements org.apache.spark.api.java.function.FlatMapFunction<
       Iterator<Tuple2<Long, Tuple2<Iterable<Tuple2<Object, float[]>>, Iterable<Tuple2<Object, float[]>>>>>,
       Tuple2<Object, TopKHeap>> {
@@ -259,13 +276,20 @@ public final class IvfTopK {
     private final int k;
     private final boolean excludeSelf;
     private final double minScore;
+    private final boolean self;
     private final LongAccumulator pairsScored;
+    private final MaxAccumulator unitDocs;
+    private final MaxAccumulator unitQueries;
 
-    ScoreUnits(int k, boolean excludeSelf, double minScore, LongAccumulator pairsScored) {
+    ScoreUnits(int k, boolean excludeSelf, double minScore, boolean self, LongAccumulator pairsScored,
+        MaxAccumulator unitDocs, MaxAccumulator unitQueries) {
       this.k = k;
       this.excludeSelf = excludeSelf;
       this.minScore = minScore;
+      this.self = self;
       this.pairsScored = pairsScored;
+      this.unitDocs = unitDocs;
+      this.unitQueries = unitQueries;
     }
 
     @Override
@@ -300,21 +324,36 @@ public final class IvfTopK {
       if (q.rows() == 0 || d.rows() == 0) {
         return java.util.Collections.emptyIterator();
       }
-      TopKHeap[] heaps = new TopKHeap[q.rows()];
-      for (int i = 0; i < heaps.length; i++) {
-        heaps[i] = new TopKHeap(k);
-      }
-      scorer.score(q, d, heaps);
-      if (pairsScored != null) {
-        pairsScored.add((long) q.rows() * d.rows());
-      }
+      unitDocs.add((long) d.rows());
+      unitQueries.add((long) q.rows());
+      TopKHeap[] heaps = heaps(q.rows());
+      // A self search's docs are queries too: each score also serves the doc's own list, so a
+      // pair is found when either row probes the other's cell.
+      TopKHeap[] docHeaps = self ? heaps(d.rows()) : null;
+      scorer.score(q, d, heaps, docHeaps);
+      pairsScored.add((long) q.rows() * d.rows());
       List<Tuple2<Object, TopKHeap>> out = new ArrayList<>(heaps.length);
-      for (int i = 0; i < heaps.length; i++) {
-        if (!heaps[i].isEmpty()) {
-          out.add(new Tuple2<>(q.id(i), heaps[i]));
-        }
+      emit(q, heaps, out);
+      if (docHeaps != null) {
+        emit(d, docHeaps, out);
       }
       return out.iterator();
+    }
+
+    private TopKHeap[] heaps(int n) {
+      TopKHeap[] h = new TopKHeap[n];
+      for (int i = 0; i < n; i++) {
+        h[i] = new TopKHeap(k);
+      }
+      return h;
+    }
+
+    private static void emit(VectorBlock rows, TopKHeap[] heaps, List<Tuple2<Object, TopKHeap>> out) {
+      for (int i = 0; i < heaps.length; i++) {
+        if (!heaps[i].isEmpty()) {
+          out.add(new Tuple2<>(rows.id(i), heaps[i]));
+        }
+      }
     }
 
     private static VectorBlock block(Iterable<Tuple2<Object, float[]>> rows) {

@@ -83,6 +83,8 @@ public final class SimilarityStage implements Stage {
             "cells each query searches with --approx (more: better recall, slower)"),
         OptionSpec.optional("--train-sample", "spark.gte.similarity.trainSample", "auto",
             "corpus rows the cells are trained on: auto (40 per cell, at least 10,000) or a number"),
+        OptionSpec.optional("--train-iter", "spark.gte.similarity.trainIter", "5",
+            "k-means iterations when training the cells (it stops earlier once no centroid moves)"),
         OptionSpec.optional("--recall-sample", "spark.gte.similarity.recallSample", "200",
             "queries whose --approx recall@K is measured against exact search (0: off)"),
         OptionSpec.optional("--seed", "spark.gte.similarity.seed", "42", "seed of the cells and the recall sample"),
@@ -140,6 +142,7 @@ public final class SimilarityStage implements Stage {
     try {
       Dataset<Row> result;
       ModelIdentity identity;
+      IvfTopK.Result ivfResult = null;
       // Counted inside transformations: a recomputed task adds again, so this is an upper bound.
       LongAccumulator pairsScored = spark.sparkContext().longAccumulator("gte-pairs-scored");
       if (options.get("--pairs") != null) {
@@ -176,7 +179,7 @@ public final class SimilarityStage implements Stage {
           IvfTopK.Result ivf = IvfTopK.topK(spark, q, d, self, k, self, minScore, ivfSettings(options, blockRows),
               cache, pairsScored);
           result = cache.add(ivf.topK.persist(StorageLevel.MEMORY_AND_DISK()));
-          ivf.stats.forEach(metrics::put);
+          ivfResult = ivf;
           metrics.put("search", "ivf");
         } else {
           result = ExactTopK.topK(spark, q, d, k, self, minScore, blockRows, self, cache, pairsScored);
@@ -185,7 +188,8 @@ public final class SimilarityStage implements Stage {
         metrics.put("queries", q.count()).put("corpusRows", self ? q.count() : d.count());
         writer.write(labels.apply(result), identity);
         metrics.put("pairsScored", pairsScored.value());
-        if (approx) {
+        if (ivfResult != null) {
+          ivfResult.stats().forEach(metrics::put);
           RecallProbe.measure(spark, q, d, result, k, self, minScore, options.getInt("--recall-sample"),
               options.getLong("--seed"), blockRows, cache).forEach(metrics::put);
         }
@@ -222,7 +226,11 @@ public final class SimilarityStage implements Stage {
     if (nlist < 0 || trainSample < 0 || nprobe < 1) {
       throw new UsageException("--nlist and --train-sample must be auto or positive, and --nprobe at least 1.");
     }
-    return new IvfTopK.Settings(nlist, nprobe, trainSample, 10, options.getLong("--seed"), blockRows);
+    int iterations = options.getInt("--train-iter");
+    if (iterations < 1) {
+      throw new UsageException("--train-iter must be at least 1.");
+    }
+    return new IvfTopK.Settings(nlist, nprobe, trainSample, iterations, options.getLong("--seed"), blockRows);
   }
 
   /**

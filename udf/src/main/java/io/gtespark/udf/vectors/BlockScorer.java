@@ -22,6 +22,15 @@ public final class BlockScorer {
 
   /** Offers every (query, doc) score to {@code heaps[query row]}. */
   public void score(VectorBlock queries, VectorBlock docs, TopKHeap[] heaps) {
+    score(queries, docs, heaps, null);
+  }
+
+  /**
+   * As {@link #score(VectorBlock, VectorBlock, TopKHeap[])}, and when {@code docHeaps} is given
+   * also offers each score to {@code docHeaps[doc row]} with the query's id: in a search of a
+   * table against itself, one matrix product then serves both rows of every pair.
+   */
+  public void score(VectorBlock queries, VectorBlock docs, TopKHeap[] heaps, TopKHeap[] docHeaps) {
     int nd = docs.rows();
     int nq = queries.rows();
     if (nd == 0 || nq == 0) {
@@ -43,8 +52,17 @@ public final class BlockScorer {
         int row = i * nd;
         for (int j = 0; j < nd; j++) {
           double s = scores[row + j];
-          if (s >= minScore && !heap.cannotEnter(s) && !(excludeSelf && queryId.equals(docs.ids[j]))) {
+          boolean forQuery = !heap.cannotEnter(s);
+          boolean forDoc = docHeaps != null && !docHeaps[j].cannotEnter(s);
+          // The self check is an equals() call: only for the few pairs that would enter a heap.
+          if (!(forQuery || forDoc) || s < minScore || excludeSelf && queryId.equals(docs.ids[j])) {
+            continue;
+          }
+          if (forQuery) {
             heap.offer(s, docs.ids[j]);
+          }
+          if (forDoc) {
+            docHeaps[j].offer(s, queryId);
           }
         }
       }

@@ -2,18 +2,17 @@ package io.gtespark.udf.vectors;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.PriorityQueue;
 
 /**
- * The K best (score, id) pairs seen so far: a min-heap whose head is the worst kept score, so
- * each offer costs O(log K) and memory stays K entries however many candidates pass by. Ties
- * on score keep the smaller id, so results are deterministic. Serializable, so that partial
- * top-K lists merge across a shuffle as a bounded aggregate.
+ * The K best (score, id) pairs seen so far: a binary min-heap on two arrays whose root is the
+ * worst kept pair, so an offer costs O(log K), a rejected one a single comparison, and memory
+ * stays K entries however many candidates pass by. Ties on score keep the smaller id, so results
+ * are deterministic. Serializable, so that partial top-K lists merge across a shuffle as a
+ * bounded aggregate.
  */
 public final class TopKHeap implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
   /** One kept candidate. */
   public static final class Entry implements Serializable {
@@ -27,71 +26,96 @@ public final class TopKHeap implements Serializable {
     }
   }
 
-  private final int k;
-  private final PriorityQueue<Entry> heap;
-  /** The worst kept score once the heap is full: anything below it is rejected at once. */
-  private double floor = Double.NEGATIVE_INFINITY;
+  private final double[] scores;
+  private final Object[] ids;
+  private int size;
 
   public TopKHeap(int k) {
-    this.k = k;
-    this.heap = new PriorityQueue<>(k + 1, new WorseFirst());
+    this.scores = new double[k];
+    this.ids = new Object[k];
   }
 
-  /** The heap's order, serializable so that heaps travel through shuffles. */
-  private static final class WorseFirst implements Comparator<Entry>, Serializable {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public int compare(Entry a, Entry b) {
-      return worseFirst(a, b);
-    }
-  }
-
+  /** True when (sa, ia) ranks below (sb, ib): a lower score, or the same score and a larger id. */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private static int worseFirst(Entry a, Entry b) {
-    int c = Double.compare(a.score, b.score);
-    if (c != 0) {
-      return c;
+  private static boolean worse(double sa, Object ia, double sb, Object ib) {
+    if (sa != sb) {
+      return sa < sb;
     }
-    return ((Comparable) b.id).compareTo(a.id); // larger id is "worse" on ties
+    return ((Comparable) ia).compareTo(ib) > 0;
   }
 
-  /** Keeps (score, id) if it is among the K best so far. */
+  /**
+   * Keeps (score, id) if it is among the K best so far. An id already kept is not added again:
+   * a search may meet the same pair twice (from either side of a self search, or in two scans).
+   */
   public void offer(double score, Object id) {
-    if (heap.size() < k) {
-      heap.add(new Entry(score, id));
-    } else if (worseFirst(heap.peek(), new Entry(score, id)) < 0) {
-      heap.poll();
-      heap.add(new Entry(score, id));
-    } else {
+    int k = scores.length;
+    if (k == 0 || size == k && !worse(scores[0], ids[0], score, id)) {
       return;
     }
-    if (heap.size() == k) {
-      floor = heap.peek().score;
+    for (int i = 0; i < size; i++) {
+      if (ids[i].equals(id)) {
+        return;
+      }
     }
+    if (size < k) {
+      int i = size++;
+      while (i > 0) { // sift up
+        int parent = (i - 1) >>> 1;
+        if (!worse(score, id, scores[parent], ids[parent])) {
+          break;
+        }
+        scores[i] = scores[parent];
+        ids[i] = ids[parent];
+        i = parent;
+      }
+      scores[i] = score;
+      ids[i] = id;
+      return;
+    }
+    int i = 0; // replace the root and sift down
+    while (true) {
+      int left = 2 * i + 1;
+      if (left >= size) {
+        break;
+      }
+      int right = left + 1;
+      int child = right < size && worse(scores[right], ids[right], scores[left], ids[left]) ? right : left;
+      if (!worse(scores[child], ids[child], score, id)) {
+        break;
+      }
+      scores[i] = scores[child];
+      ids[i] = ids[child];
+      i = child;
+    }
+    scores[i] = score;
+    ids[i] = id;
   }
 
   /** Quick reject: true when {@code score} cannot enter the heap. Called for every pair scored. */
   public boolean cannotEnter(double score) {
-    return score < floor;
+    return size == scores.length && (scores.length == 0 || score < scores[0]);
   }
 
   /** Adds every entry of {@code other}; returns this heap. */
   public TopKHeap merge(TopKHeap other) {
-    for (Entry e : other.heap) {
-      offer(e.score, e.id);
+    for (int i = 0; i < other.size; i++) {
+      offer(other.scores[i], other.ids[i]);
     }
     return this;
   }
 
   public boolean isEmpty() {
-    return heap.isEmpty();
+    return size == 0;
   }
 
   /** The kept entries, best first (score descending, then id ascending). */
   public List<Entry> best() {
-    List<Entry> out = new ArrayList<>(heap);
-    out.sort((a, b) -> worseFirst(b, a));
+    List<Entry> out = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      out.add(new Entry(scores[i], ids[i]));
+    }
+    out.sort((a, b) -> worse(a.score, a.id, b.score, b.id) ? 1 : worse(b.score, b.id, a.score, a.id) ? -1 : 0);
     return out;
   }
 }
