@@ -138,36 +138,55 @@ public final class IvfTopK {
 
     long[] docsPerCell = new long[nlist];
     routedCorpus.map(r -> r.cells[0]).countByValue().forEach((c, n) -> docsPerCell[c] = n);
-    long[] queriesPerCell = new long[nlist];
-    routedQueries.flatMap(r -> Arrays.stream(r.cells).boxed().iterator()).countByValue()
-        .forEach((c, n) -> queriesPerCell[c] = n);
+    // Cells are grouped (k-means over the centroids, about blockRows docs a group) so that a
+    // query, whose probed cells lie close together, travels to few groups instead of nprobe cells.
+    int groups = (int) Math.max(1, Math.min(nlist, (nd + settings.blockRows - 1) / settings.blockRows));
+    int[] groupOf = SphericalKMeans.groupLocally(model.centroids, groups, 10, settings.seed);
+    long[] docsPerGroup = new long[groups];
+    for (int c = 0; c < nlist; c++) {
+      docsPerGroup[groupOf[c]] += docsPerCell[c];
+    }
+    Broadcast<int[]> cellGroups = jsc.broadcast(groupOf);
+    long[] queriesPerGroup = new long[groups];
+    routedQueries.flatMap(r -> Arrays.stream(r.cells).map(c -> cellGroups.value()[c]).distinct().boxed().iterator())
+        .countByValue().forEach((g, n) -> queriesPerGroup[g] = n);
+    long queryCopies = Arrays.stream(queriesPerGroup).sum();
     System.out.printf("similarity --approx: %d corpus rows in cells (largest %d), %d queries routed to %d cells "
-        + "each in %.1f s%n", nd, Arrays.stream(docsPerCell).max().orElse(0), nq, nprobe, (System.nanoTime() - t0) / 1e9);
+        + "each (%.1f cell groups each) in %.1f s%n", nd, Arrays.stream(docsPerCell).max().orElse(0), nq, nprobe,
+        queryCopies / (double) nq, (System.nanoTime() - t0) / 1e9);
     int block = settings.blockRows;
-    int[] docChunks = chunks(docsPerCell, block);
-    int[] queryChunks = chunks(queriesPerCell, block);
+    int[] docChunks = chunks(docsPerGroup, block);
+    int[] queryChunks = chunks(queriesPerGroup, block);
     Broadcast<int[][]> chunking = jsc.broadcast(new int[][] {docChunks, queryChunks});
 
-    // Unit of work (cell, query chunk, doc chunk): at most about blockRows docs and queries each.
-    JavaPairRDD<Long, Tuple2<Object, float[]>> docs = routedCorpus.flatMapToPair(r -> {
+    // Unit of work (group, query chunk, doc chunk): at most about blockRows docs and queries each.
+    JavaPairRDD<Long, Routed> docs = routedCorpus.flatMapToPair(r -> {
       int c = r.cells[0];
+      int g = cellGroups.value()[c];
       int[][] ch = chunking.value();
-      int dChunk = chunkOf(r.id, c, ch[0][c]);
-      List<Tuple2<Long, Tuple2<Object, float[]>>> out = new ArrayList<>(ch[1][c]);
-      for (int q = 0; q < ch[1][c]; q++) {
-        out.add(new Tuple2<>(unit(c, q, dChunk), new Tuple2<>(r.id, r.vector)));
+      int dChunk = chunkOf(r.id, g, ch[0][g]);
+      Routed member = r.cells.length == 1 ? r : new Routed(r.id, r.vector, new int[] {c});
+      List<Tuple2<Long, Routed>> out = new ArrayList<>(ch[1][g]);
+      for (int q = 0; q < ch[1][g]; q++) {
+        out.add(new Tuple2<>(unit(g, q, dChunk), member));
       }
       return out.iterator();
     });
-    JavaPairRDD<Long, Tuple2<Object, float[]>> probes = routedQueries.flatMapToPair(r -> {
+    JavaPairRDD<Long, Routed> probes = routedQueries.flatMapToPair(r -> {
       int[][] ch = chunking.value();
-      List<Tuple2<Long, Tuple2<Object, float[]>>> out = new ArrayList<>();
+      int[] groupOfCell = cellGroups.value();
+      Map<Integer, List<Integer>> cellsByGroup = new LinkedHashMap<>();
       for (int c : r.cells) {
-        int qChunk = chunkOf(r.id, c, ch[1][c]);
-        for (int d = 0; d < ch[0][c]; d++) {
-          out.add(new Tuple2<>(unit(c, qChunk, d), new Tuple2<>(r.id, r.vector)));
-        }
+        cellsByGroup.computeIfAbsent(groupOfCell[c], x -> new ArrayList<>()).add(c);
       }
+      List<Tuple2<Long, Routed>> out = new ArrayList<>();
+      cellsByGroup.forEach((g, cells) -> {
+        Routed member = new Routed(r.id, r.vector, cells.stream().mapToInt(Integer::intValue).toArray());
+        int qChunk = chunkOf(r.id, g, ch[1][g]);
+        for (int d = 0; d < ch[0][g]; d++) {
+          out.add(new Tuple2<>(unit(g, qChunk, d), member));
+        }
+      });
       return out.iterator();
     });
     int units = Math.max(Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")),
@@ -186,6 +205,8 @@ public final class IvfTopK {
     stats.put("cellRowsMedian", sorted[sorted.length / 2]);
     stats.put("cellRowsMax", sorted[sorted.length - 1]);
     stats.put("emptyCells", Arrays.stream(sorted).filter(n -> n == 0).count());
+    stats.put("cellGroups", groups);
+    stats.put("queryCopies", queryCopies);
     return new Result(result, stats, unitDocs, unitQueries);
   }
 
@@ -198,7 +219,7 @@ public final class IvfTopK {
     return out;
   }
 
-  /** A stable chunk for a row within its cell (a mixed hash of id and cell). */
+  /** A stable chunk for a row within its cell group (a mixed hash of id and group). */
   static int chunkOf(Object id, int cell, int chunks) {
     if (chunks == 1) {
       return 0;
@@ -208,9 +229,9 @@ public final class IvfTopK {
     return (int) Math.floorMod(h, (long) chunks);
   }
 
-  /** The key of unit (cell, query chunk, doc chunk): 23 + 20 + 20 bits. */
-  static long unit(int cell, int queryChunk, int docChunk) {
-    return ((long) cell << 40) | ((long) queryChunk << 20) | docChunk;
+  /** The key of unit (cell group, query chunk, doc chunk): 23 + 20 + 20 bits. */
+  static long unit(int group, int queryChunk, int docChunk) {
+    return ((long) group << 40) | ((long) queryChunk << 20) | docChunk;
   }
 
   /** (id, unit vector) pairs of a vector table's rows. */
@@ -266,12 +287,12 @@ public final class IvfTopK {
   }
 
   /**
-   * Scores each unit's queries against its docs, one partial top-K per query and unit; in a self
-   * search also one per doc, since every doc is a query too.
+   * Scores each unit: its docs by cell, and for every cell the unit's queries that probe it, one
+   * matrix product per cell; one partial top-K per query and unit, and in a self search one per
+   * doc too, since every doc is a query as well.
    */
   static final class ScoreUnits implements org.apache.spark.api.java.function.FlatMapFunction<
-      Iterator<Tuple2<Long, Tuple2<Iterable<Tuple2<Object, float[]>>, Iterable<Tuple2<Object, float[]>>>>>,
-      Tuple2<Object, TopKHeap>> {
+      Iterator<Tuple2<Long, Tuple2<Iterable<Routed>, Iterable<Routed>>>>, Tuple2<Object, TopKHeap>> {
     private static final long serialVersionUID = 1L;
     private final int k;
     private final boolean excludeSelf;
@@ -293,8 +314,7 @@ public final class IvfTopK {
     }
 
     @Override
-    public Iterator<Tuple2<Object, TopKHeap>> call(
-        Iterator<Tuple2<Long, Tuple2<Iterable<Tuple2<Object, float[]>>, Iterable<Tuple2<Object, float[]>>>>> units) {
+    public Iterator<Tuple2<Object, TopKHeap>> call(Iterator<Tuple2<Long, Tuple2<Iterable<Routed>, Iterable<Routed>>>> units) {
       BlockScorer scorer = new BlockScorer(excludeSelf, minScore);
       return new Iterator<Tuple2<Object, TopKHeap>>() {
         private Iterator<Tuple2<Object, TopKHeap>> ready = java.util.Collections.emptyIterator();
@@ -317,25 +337,53 @@ public final class IvfTopK {
       };
     }
 
-    private Iterator<Tuple2<Object, TopKHeap>> score(BlockScorer scorer,
-        Tuple2<Iterable<Tuple2<Object, float[]>>, Iterable<Tuple2<Object, float[]>>> unit) {
-      VectorBlock q = block(unit._1());
-      VectorBlock d = block(unit._2());
-      if (q.rows() == 0 || d.rows() == 0) {
+    private Iterator<Tuple2<Object, TopKHeap>> score(BlockScorer scorer, Tuple2<Iterable<Routed>, Iterable<Routed>> unit) {
+      List<Routed> queries = new ArrayList<>();
+      unit._1().forEach(queries::add);
+      Map<Integer, List<Integer>> docsByCell = new java.util.HashMap<>();
+      List<Routed> docs = new ArrayList<>();
+      for (Routed d : unit._2()) {
+        docsByCell.computeIfAbsent(d.cells[0], x -> new ArrayList<>()).add(docs.size());
+        docs.add(d);
+      }
+      if (queries.isEmpty() || docs.isEmpty()) {
         return java.util.Collections.emptyIterator();
       }
-      unitDocs.add((long) d.rows());
-      unitQueries.add((long) q.rows());
-      TopKHeap[] heaps = heaps(q.rows());
+      unitDocs.add((long) docs.size());
+      unitQueries.add((long) queries.size());
+      Map<Integer, List<Integer>> queriesByCell = new java.util.HashMap<>();
+      for (int i = 0; i < queries.size(); i++) {
+        for (int c : queries.get(i).cells) {
+          if (docsByCell.containsKey(c)) {
+            queriesByCell.computeIfAbsent(c, x -> new ArrayList<>()).add(i);
+          }
+        }
+      }
+      TopKHeap[] heaps = heaps(queries.size());
       // A self search's docs are queries too: each score also serves the doc's own list, so a
       // pair is found when either row probes the other's cell.
-      TopKHeap[] docHeaps = self ? heaps(d.rows()) : null;
-      scorer.score(q, d, heaps, docHeaps);
-      pairsScored.add((long) q.rows() * d.rows());
+      TopKHeap[] docHeaps = self ? heaps(docs.size()) : null;
+      for (Map.Entry<Integer, List<Integer>> e : queriesByCell.entrySet()) {
+        List<Integer> qi = e.getValue();
+        List<Integer> di = docsByCell.get(e.getKey());
+        TopKHeap[] qh = new TopKHeap[qi.size()];
+        for (int i = 0; i < qh.length; i++) {
+          qh[i] = heaps[qi.get(i)];
+        }
+        TopKHeap[] dh = null;
+        if (docHeaps != null) {
+          dh = new TopKHeap[di.size()];
+          for (int j = 0; j < dh.length; j++) {
+            dh[j] = docHeaps[di.get(j)];
+          }
+        }
+        scorer.score(block(queries, qi), block(docs, di), qh, dh);
+        pairsScored.add((long) qi.size() * di.size());
+      }
       List<Tuple2<Object, TopKHeap>> out = new ArrayList<>(heaps.length);
-      emit(q, heaps, out);
+      emit(queries, heaps, out);
       if (docHeaps != null) {
-        emit(d, docHeaps, out);
+        emit(docs, docHeaps, out);
       }
       return out.iterator();
     }
@@ -348,20 +396,20 @@ public final class IvfTopK {
       return h;
     }
 
-    private static void emit(VectorBlock rows, TopKHeap[] heaps, List<Tuple2<Object, TopKHeap>> out) {
+    private static void emit(List<Routed> rows, TopKHeap[] heaps, List<Tuple2<Object, TopKHeap>> out) {
       for (int i = 0; i < heaps.length; i++) {
         if (!heaps[i].isEmpty()) {
-          out.add(new Tuple2<>(rows.id(i), heaps[i]));
+          out.add(new Tuple2<>(rows.get(i).id, heaps[i]));
         }
       }
     }
 
-    private static VectorBlock block(Iterable<Tuple2<Object, float[]>> rows) {
-      List<Object> ids = new ArrayList<>();
-      List<float[]> vectors = new ArrayList<>();
-      for (Tuple2<Object, float[]> r : rows) {
-        ids.add(r._1());
-        vectors.add(r._2());
+    private static VectorBlock block(List<Routed> rows, List<Integer> pick) {
+      List<Object> ids = new ArrayList<>(pick.size());
+      List<float[]> vectors = new ArrayList<>(pick.size());
+      for (int i : pick) {
+        ids.add(rows.get(i).id);
+        vectors.add(rows.get(i).vector);
       }
       return VectorBlock.of(ids, vectors);
     }

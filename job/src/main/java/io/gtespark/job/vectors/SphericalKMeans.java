@@ -53,36 +53,49 @@ public final class SphericalKMeans {
       throw new IllegalArgumentException("k-means needs at least one vector");
     }
     float[][] centroids = init.toArray(new float[0][]);
-    int dim = centroids[0].length;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(vectors.context());
     int iter = 0;
     while (iter < maxIter) {
       iter++;
       Broadcast<VectorBlock> b = jsc.broadcast(new Model(centroids, iter).block());
-      int cells = centroids.length;
       Sums total = vectors.mapPartitions((Iterator<float[]> it) -> List.of(Sums.of(it, b.value())).iterator())
           .treeReduce(Sums::add);
       b.destroy();
-      int moved = 0;
-      for (int c = 0; c < cells; c++) {
-        if (total.counts[c] == 0) {
-          continue;
-        }
-        float[] next = new float[dim];
-        for (int d = 0; d < dim; d++) {
-          next[d] = (float) total.sums[c * dim + d];
-        }
-        VectorMath.normalize(next);
-        if (VectorMath.dot(next, centroids[c]) < 1 - 1e-6) {
-          moved++;
-        }
-        centroids[c] = next;
-      }
-      if (moved == 0) {
+      if (total.moveCentres(centroids) == 0) {
         break;
       }
     }
     return new Model(centroids, iter);
+  }
+
+  /**
+   * Groups a few vectors (centroids, say) into {@code k} groups on the driver with the same
+   * Lloyd iterations; returns each vector's group. Deterministic for a seed.
+   */
+  public static int[] groupLocally(float[][] vectors, int k, int maxIter, long seed) {
+    int n = vectors.length;
+    int groups = Math.max(1, Math.min(k, n));
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      order.add(i);
+    }
+    java.util.Collections.shuffle(order, new java.util.Random(seed));
+    float[][] centres = new float[groups][];
+    for (int g = 0; g < groups; g++) {
+      centres[g] = vectors[order.get(g)].clone();
+    }
+    int[] assigned = new int[n];
+    for (int iter = 0; iter < maxIter; iter++) {
+      Sums sums = Sums.of(java.util.Arrays.asList(vectors).iterator(), new Model(centres, iter).block());
+      CellRouter router = new CellRouter(new Model(centres, iter).block());
+      int[][] nearest = new int[1][1];
+      for (int i = 0; i < n; i++) {
+        router.nearest(vectors[i], 0, 1, 1, nearest);
+        assigned[i] = nearest[0][0];
+      }
+      sums.moveCentres(centres);
+    }
+    return assigned;
   }
 
   /** Per-cell sums and counts of one partition (or of several, added). */
@@ -120,6 +133,27 @@ public final class SphericalKMeans {
         }
       }
       return s;
+    }
+
+    /** Moves each centre with members to their normalised mean; returns how many moved. */
+    int moveCentres(float[][] centres) {
+      int dim = centres[0].length;
+      int moved = 0;
+      for (int c = 0; c < centres.length; c++) {
+        if (counts[c] == 0) {
+          continue;
+        }
+        float[] next = new float[dim];
+        for (int d = 0; d < dim; d++) {
+          next[d] = (float) sums[c * dim + d];
+        }
+        VectorMath.normalize(next);
+        if (VectorMath.dot(next, centres[c]) < 1 - 1e-6) {
+          moved++;
+        }
+        centres[c] = next;
+      }
+      return moved;
     }
 
     Sums add(Sums other) {
