@@ -57,10 +57,10 @@ public final class IvfTopK {
       this.blockRows = blockRows;
     }
 
-    /** Cells for a corpus of {@code rows}: the setting, else about 4 sqrt(rows), within [1, 65536]. */
+    /** Cells for a corpus of {@code rows}: the setting, else about 4 sqrt(rows), within [1, 262144]. */
     int cellsFor(long rows) {
       long want = nlist > 0 ? nlist : Math.round(4 * Math.sqrt(rows));
-      return (int) Math.max(1, Math.min(Math.min(want, 65_536), rows));
+      return (int) Math.max(1, Math.min(Math.min(want, 1 << 18), rows));
     }
 
     /** Training rows: the setting, else 40 per cell (FAISS asks for at least 39), at least 10,000. */
