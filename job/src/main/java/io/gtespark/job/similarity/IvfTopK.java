@@ -124,11 +124,12 @@ public final class IvfTopK {
     SphericalKMeans.Model model = SphericalKMeans.train(sample, nlist, settings.maxIter, settings.seed);
     sample.unpersist(false);
     nlist = model.centroids.length;
+    nprobe = Math.min(nprobe, nlist);
     System.out.printf("similarity --approx: %d cells trained on about %d rows in %.1f s (%d iterations)%n", nlist,
         sampleRows, (System.nanoTime() - t0) / 1e9, model.iterations);
     t0 = System.nanoTime();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<VectorBlock> centroids = jsc.broadcast(model.block());
+    Broadcast<VectorBlock> centroids = cache.add(jsc.broadcast(model.block()));
 
     // Routed rows: (id, vector, nearest cells). For --self one pass routes each row as both.
     JavaRDD<Routed> routedQueries = cache.add(route(unitRows(queries), centroids, nprobe)
@@ -146,7 +147,7 @@ public final class IvfTopK {
     for (int c = 0; c < nlist; c++) {
       docsPerGroup[groupOf[c]] += docsPerCell[c];
     }
-    Broadcast<int[]> cellGroups = jsc.broadcast(groupOf);
+    Broadcast<int[]> cellGroups = cache.add(jsc.broadcast(groupOf));
     long[] queriesPerGroup = new long[groups];
     routedQueries.flatMap(r -> Arrays.stream(r.cells).map(c -> cellGroups.value()[c]).distinct().boxed().iterator())
         .countByValue().forEach((g, n) -> queriesPerGroup[g] = n);
@@ -157,7 +158,7 @@ public final class IvfTopK {
     int block = settings.blockRows;
     int[] docChunks = chunks(docsPerGroup, block);
     int[] queryChunks = chunks(queriesPerGroup, block);
-    Broadcast<int[][]> chunking = jsc.broadcast(new int[][] {docChunks, queryChunks});
+    Broadcast<int[][]> chunking = cache.add(jsc.broadcast(new int[][] {docChunks, queryChunks}));
 
     // Unit of work (group, query chunk, doc chunk): at most about blockRows docs and queries each.
     JavaPairRDD<Long, Routed> docs = routedCorpus.flatMapToPair(r -> {

@@ -3,9 +3,13 @@ package io.gtespark.job.similarity;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 
-/** What one search persisted (input rows, vector blocks), freed together once its output is written. */
+/**
+ * What one search persisted or broadcast (input rows, vector blocks, centroids), freed together
+ * once its output is written.
+ */
 public final class SearchCache {
   private final List<Runnable> releases = new ArrayList<>();
 
@@ -13,6 +17,12 @@ public final class SearchCache {
   <T> JavaRDD<T> add(JavaRDD<T> rdd) {
     releases.add(() -> rdd.unpersist(false));
     return rdd;
+  }
+
+  /** Remembers a broadcast to destroy later; returns it. */
+  <T> Broadcast<T> add(Broadcast<T> broadcast) {
+    releases.add(() -> broadcast.destroy());
+    return broadcast;
   }
 
   /** Remembers a cached Dataset; returns it. */
