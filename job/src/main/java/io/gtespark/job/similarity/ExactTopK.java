@@ -51,8 +51,11 @@ public final class ExactTopK {
     int corpusParts = partitions(nd, blockRows, Math.max(1, (target + queryParts - 1) / queryParts));
     JavaRDD<VectorBlock> queryBlocks = cache.add(blocks(queries, queryParts, blockRows)
         .persist(StorageLevel.MEMORY_AND_DISK()));
+    // A cartesian partition reads its corpus piece once per query block; with a single query block
+    // (a recall sample, a few queries) it is read once, and persisting it would only copy the corpus.
     JavaRDD<VectorBlock> corpusBlocks = self && corpusParts <= queryParts
         ? queryBlocks.coalesce(corpusParts)
+        : nq <= blockRows ? blocks(corpus, corpusParts, blockRows)
         : cache.add(blocks(corpus, corpusParts, blockRows).persist(StorageLevel.MEMORY_AND_DISK()));
     JavaRDD<Tuple2<Object, TopKHeap>> partial = queryBlocks.cartesian(corpusBlocks)
         .mapPartitions(new ScanBlockPairs(k, excludeSelf, minScore, pairsScored));

@@ -173,8 +173,13 @@ public final class SimilarityStage implements Stage {
         identity = VectorTable.anyIdentity(queries, corpus);
         writer.checkBeforeRun(identity);
         UnaryOperator<Dataset<Row>> labels = textLabels(options, queries, corpus);
-        Dataset<Row> q = cache.add(queries.withVectors().persist(StorageLevel.MEMORY_AND_DISK()));
-        Dataset<Row> d = self ? q : cache.add(corpus.withVectors().persist(StorageLevel.MEMORY_AND_DISK()));
+        // IVF reads the corpus several times (sample, routing, cells) and is kept as read; exact search
+        // persists its own blocks, and a second cached copy of a corpus larger than memory only costs
+        // heap (an embedded table is read as stored; raw text is embedded once by VectorTable).
+        Dataset<Row> q = approx ? cache.add(queries.withVectors().persist(StorageLevel.MEMORY_AND_DISK()))
+            : queries.withVectors();
+        Dataset<Row> d = self ? q : approx ? cache.add(corpus.withVectors().persist(StorageLevel.MEMORY_AND_DISK()))
+            : corpus.withVectors();
         if (approx) {
           IvfTopK.Result ivf = IvfTopK.topK(spark, q, d, self, k, self, minScore, ivfSettings(options, blockRows),
               cache, pairsScored);

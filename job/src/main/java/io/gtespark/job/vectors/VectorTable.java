@@ -3,6 +3,7 @@ package io.gtespark.job.vectors;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.job.io.ReaderBatchSize;
 import io.gtespark.job.io.TableReader;
 import io.gtespark.udf.encode.EncoderSpec;
 import io.gtespark.udf.model.ModelIdentity;
@@ -71,6 +72,7 @@ public final class VectorTable {
             + ", not an array of float; is it the output of the embed stage?");
       }
       identity = OutputIdentity.read(spark, input);
+      ReaderBatchSize.fit(spark, identity != null ? identity.dimension() : firstDimension(df, vectorCol));
     } else if (textCol != null && columns.contains(textCol)) {
       EncoderSpec s = spec.get();
       EmbeddingColumns cols = EmbeddingColumns.of(df.schema(), List.of(textCol), List.of(vectorCol));
@@ -90,6 +92,13 @@ public final class VectorTable {
       view = view.persist(StorageLevel.MEMORY_AND_DISK());
     }
     return new VectorTable(view, identity, input, embedded);
+  }
+
+  /** The length of the first non-null vector (one row read), or 0 for a table without any. */
+  private static int firstDimension(Dataset<Row> df, String vectorCol) {
+    List<Row> first = df.filter(df.col(vectorCol).isNotNull()).select(functions.size(df.col(vectorCol))).limit(1)
+        .collectAsList();
+    return first.isEmpty() ? 0 : first.get(0).getInt(0);
   }
 
   /** Frees the embedded copy of a raw-text input; a table read as it is holds nothing. */

@@ -54,8 +54,14 @@ public final class VectorRows {
   }
 
   /**
+   * Most values one block holds: 4096 vectors of 384 dimensions (6 MiB). Wider vectors make
+   * blocks of fewer rows, so a task's memory does not grow with the model's dimension.
+   */
+  public static final int MAX_BLOCK_VALUES = 4096 * 384;
+
+  /**
    * Streams rows (id in field 0, vector in field 1) as blocks of at most {@code blockRows} unit
-   * vectors; memory holds one block at a time.
+   * vectors and at most {@link #MAX_BLOCK_VALUES} values; memory holds one block at a time.
    */
   public static Iterator<VectorBlock> blocks(Iterator<Row> rows, int blockRows) {
     return new Iterator<VectorBlock>() {
@@ -71,10 +77,15 @@ public final class VectorRows {
         }
         List<Object> ids = new ArrayList<>(Math.min(blockRows, 1024));
         List<float[]> vectors = new ArrayList<>(Math.min(blockRows, 1024));
-        while (rows.hasNext() && ids.size() < blockRows) {
+        int limit = blockRows;
+        while (rows.hasNext() && ids.size() < limit) {
           Row r = rows.next();
           ids.add(r.get(0));
-          vectors.add(unit(r, 1));
+          float[] v = unit(r, 1);
+          vectors.add(v);
+          if (ids.size() == 1) {
+            limit = Math.min(blockRows, Math.max(1, MAX_BLOCK_VALUES / Math.max(1, v.length)));
+          }
         }
         return VectorBlock.of(ids, vectors);
       }
