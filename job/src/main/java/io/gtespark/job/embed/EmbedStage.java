@@ -78,6 +78,8 @@ public final class EmbedStage implements Stage {
       throw new UsageException("--mode merge embeds only new or changed rows into a Delta table: it needs "
           + "--output-format delta and --id-col.");
     }
+    // The model first: a broken or missing model fails in a second, before any job reads the input.
+    EncoderSpec spec = EngineOptions.settings(spark, options).toSpec(spark);
     Dataset<Row> input = TableReader.read(spark, options.get("--input"), InputFormat.parse(options.get("--format")));
     List<String> textCols = options.getAll("--text-col");
     List<String> outputCols = options.getAll("--output-col").isEmpty()
@@ -93,7 +95,6 @@ public final class EmbedStage implements Stage {
     }
     String vectorType = options.getChoice("--vector-type", "float32", "float16");
     EmbeddingColumns columns = EmbeddingColumns.of(input.schema(), textCols, outputCols, vectorType.equals("float16"));
-    EncoderSpec spec = EngineOptions.settings(spark, options).toSpec(spark);
     ModelIdentity identity = spec.identity().withVectorType(vectorType);
     TableWriter writer = new TableWriter(spark, options.get("--output"), outputFormat, mode);
     if (options.get("--txn-app-id") != null || options.get("--txn-version") != null) {

@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -88,19 +90,35 @@ final class ModelStaging {
         throw new ModelException("Model directory " + ref + " does not exist (checked with the session's "
             + "Hadoop configuration). Check the path and the credentials for its file system.");
       }
-      int copied = 0;
+      Map<String, FileStatus> present = new LinkedHashMap<>();
       for (String rel : MODEL_DIR_FILES) {
         org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path(base, rel);
-        if (!fs.exists(src)) {
-          continue;
+        if (fs.exists(src)) {
+          present.put(rel, fs.getFileStatus(src));
+        } else {
+          // A file gone from the store must not be served from an older copy.
+          Path dst = target.resolve(rel);
+          Files.deleteIfExists(dst);
+          Files.deleteIfExists(dst.resolveSibling(dst.getFileName() + ".source"));
         }
-        Path dst = target.resolve(rel);
+      }
+      // Checked here, where the user's path is known: the same check on the local copy would name the cache.
+      if (!present.containsKey("model.onnx") && !present.containsKey("onnx/model.onnx")) {
+        throw new ModelException("Model directory " + ref + " has no model.onnx (looked for "
+            + new org.apache.hadoop.fs.Path(base, "model.onnx") + " and " + new org.apache.hadoop.fs.Path(base, "onnx/model.onnx") + "). Put the ONNX export there under that name.");
+      }
+      if (!present.containsKey("tokenizer.json") && !present.containsKey("onnx/tokenizer.json")) {
+        throw new ModelException("Model directory " + ref + " has no tokenizer.json (looked for "
+            + new org.apache.hadoop.fs.Path(base, "tokenizer.json") + "). Copy the tokenizer.json of the same export into that directory.");
+      }
+      for (Map.Entry<String, FileStatus> e : present.entrySet()) {
+        org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path(base, e.getKey());
+        Path dst = target.resolve(e.getKey());
         Path stamp = dst.resolveSibling(dst.getFileName() + ".source");
-        FileStatus status = fs.getFileStatus(src);
+        FileStatus status = e.getValue();
         String proof = status.getLen() + " " + status.getModificationTime();
         if (Files.isRegularFile(dst) && Files.isRegularFile(stamp)
             && Files.readString(stamp, StandardCharsets.UTF_8).equals(proof) && Files.size(dst) == status.getLen()) {
-          copied++;
           continue;
         }
         Files.createDirectories(dst.getParent());
@@ -109,11 +127,6 @@ final class ModelStaging {
         fs.copyToLocalFile(false, src, new org.apache.hadoop.fs.Path(tmp.toUri()), true);
         Files.move(tmp, dst, StandardCopyOption.REPLACE_EXISTING);
         Files.writeString(stamp, proof, StandardCharsets.UTF_8);
-        copied++;
-      }
-      if (copied == 0) {
-        throw new ModelException("Model directory " + ref + " holds none of " + MODEL_DIR_FILES
-            + "; it needs an ONNX export (model.onnx) and tokenizer.json.");
       }
       return target;
     } catch (IOException e) {

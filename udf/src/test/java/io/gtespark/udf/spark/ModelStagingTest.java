@@ -2,8 +2,12 @@ package io.gtespark.udf.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gtespark.udf.model.ModelException;
 import io.gtespark.udf.model.ModelResolver;
 import io.gtespark.udf.model.TinyOnnxModel;
 import java.net.URI;
@@ -54,5 +58,23 @@ class ModelStagingTest {
     Thread.sleep(20);
     ModelStaging.copyToLocal(conf, ref);
     assertEquals(cachedAt, Files.getLastModifiedTime(second.resolve("model.onnx")).toMillis());
+  }
+
+  @Test
+  void aFileRemovedFromTheStoreIsNotServedFromTheCacheAndTheErrorNamesTheStore() throws Exception {
+    Path store = Files.createTempDirectory("gte-remote-store").resolve("export");
+    TinyOnnxModel.tokenVectors(store, new float[] {1f, 2f, 3f, 4f}, new float[4]);
+    Configuration conf = new Configuration(false);
+    conf.set("fs.gtetest.impl", RemoteLikeFileSystem.class.getName());
+    conf.setBoolean("fs.gtetest.impl.disable.cache", true);
+    String ref = "gtetest://" + store.toAbsolutePath();
+    Path cached = ModelStaging.copyToLocal(conf, ref);
+    assertTrue(Files.exists(cached.resolve("tokenizer.json")));
+
+    Files.delete(store.resolve("tokenizer.json"));
+    ModelException e = assertThrows(ModelException.class, () -> ModelStaging.copyToLocal(conf, ref));
+    assertTrue(e.getMessage().contains(ref) && e.getMessage().contains("tokenizer.json"), e.getMessage());
+    assertFalse(e.getMessage().contains(cached.toString()), "the error names the user's path, not the cache");
+    assertFalse(Files.exists(cached.resolve("tokenizer.json")), "a stale tokenizer was left to be used");
   }
 }
