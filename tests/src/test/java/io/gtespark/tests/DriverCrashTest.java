@@ -5,25 +5,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gtespark.job.io.OutputIdentity;
 import io.gtespark.job.metrics.RunMetrics;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 
 /**
  * The driver is killed with SIGKILL in the middle of {@code embed} (run as users run it, through
- * {@code submit/local.sh}); rerunning the same command finishes the job with every id exactly
+ * {@code submit/local.sh}), at a moment the test observes (a task's files committed, a merge's
+ * files written) rather than after a fixed sleep; rerunning the same command finishes the job with every id exactly
  * once, and a merge rerun does not re-embed what an earlier run had committed.
  */
 class DriverCrashTest extends SharedSparkSession {
-  private static final Path ROOT = Paths.get("..").toAbsolutePath().normalize();
-
   private static Path corpus(String name, int rows) throws IOException {
     List<String> lines = new ArrayList<>();
     for (int i = 1; i <= rows; i++) {
@@ -36,29 +40,41 @@ class DriverCrashTest extends SharedSparkSession {
   }
 
   private static Process launch(List<String> args, Path log) throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ROOT.resolve("submit").resolve("local.sh").toString());
-    cmd.addAll(args);
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
-        .redirectOutput(log.toFile());
-    pb.environment().put("GTE_JAVA_OPTS", "-Dspark.master=local[2] -Dspark.gte.device=cpu");
-    return pb.start();
+    return LocalSubmit.start(args, "-Dspark.master=local[2]", log);
   }
 
-  /** Starts the command and kills it with SIGKILL once it has been embedding for a moment. */
-  private static void runAndKill(List<String> args) throws Exception {
+  /**
+   * Starts the command and kills it with SIGKILL as soon as {@code midJob} is seen: an event that
+   * only happens once the job is under way, so the kill is known to land in the middle of it.
+   */
+  private static void runAndKill(List<String> args, BooleanSupplier midJob, String what) throws Exception {
     Path log = Files.createTempFile(scratch, "killed", ".log");
     Process p = launch(args, log);
-    long end = System.currentTimeMillis() + 120_000;
-    while (System.currentTimeMillis() < end && !Files.readString(log).contains("ONNX session for")) {
-      assertTrue(p.isAlive(), "the run ended before it could be killed:\n" + Files.readString(log));
-      Thread.sleep(200);
+    long end = System.currentTimeMillis() + 180_000;
+    while (!midJob.getAsBoolean()) {
+      assertTrue(p.isAlive(), "the run ended before " + what + ":\n" + Files.readString(log));
+      assertTrue(System.currentTimeMillis() < end, "timed out waiting for " + what + ":\n" + Files.readString(log));
+      Thread.sleep(20);
     }
-    Thread.sleep(1500);
-    assertTrue(p.isAlive(), "the run ended before it could be killed:\n" + Files.readString(log));
     p.destroyForcibly(); // SIGKILL: no shutdown hooks, no cleanup
-    p.waitFor(30, TimeUnit.SECONDS);
-    assertEquals(137, p.exitValue());
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(137, p.exitValue(), "killed by SIGKILL, not ended on its own:\n" + Files.readString(log));
+  }
+
+  /** Whether a task of the Parquet write at {@code out} has committed its files (the job has not). */
+  private static boolean aTaskCommitted(String out) {
+    File[] tasks = new File(out, "_temporary/0").listFiles((d, n) -> n.startsWith("task_"));
+    return tasks != null && tasks.length > 0;
+  }
+
+  private static Set<String> dataFiles(String table) {
+    String[] names = new File(table).list((d, n) -> n.endsWith(".parquet"));
+    return names == null ? Set.of() : new HashSet<>(Arrays.asList(names));
+  }
+
+  /** Whether the Delta table has parquet files that were not there before: a writer is writing. */
+  private static boolean newDataFiles(String table, Set<String> before) {
+    return !before.containsAll(dataFiles(table));
   }
 
   private static void runToEnd(List<String> args) throws Exception {
@@ -74,8 +90,11 @@ class DriverCrashTest extends SharedSparkSession {
     String out = path("crash-parquet-out");
     List<String> cmd = List.of("embed", "--input", input.toString(), "--text-col", "text", "--id-col", "id",
         "--output", out, "--mode", "overwrite", "--partitions", "6");
-    runAndKill(cmd);
+    runAndKill(cmd, () -> aTaskCommitted(out), "a task of the write to commit");
+    assertTrue(Files.exists(Paths.get(out, "_temporary")) && !Files.exists(Paths.get(out, "_SUCCESS")),
+        "killed after a task committed and before the job did");
     runToEnd(cmd);
+    assertTrue(Files.exists(Paths.get(out, "_SUCCESS")));
     assertEquals(900, spark.read().parquet(out).count());
     assertEquals(900, spark.read().parquet(out).select("id").distinct().count());
     assertEquals(900, spark.read().parquet(out).filter("size(embedding) = 384").count());
@@ -89,10 +108,12 @@ class DriverCrashTest extends SharedSparkSession {
     List<String> first = new ArrayList<>(List.of("embed", "--input", corpus("first.jsonl", 300).toString()));
     first.addAll(common);
     runToEnd(first);
+    Set<String> before = dataFiles(table);
     List<String> second = new ArrayList<>(List.of("embed", "--input", corpus("second.jsonl", 900).toString()));
     second.addAll(common);
-    runAndKill(second);
-    assertEquals(300, spark.read().format("delta").load(table).count(), "the killed merge committed nothing");
+    runAndKill(second, () -> newDataFiles(table, before), "the merge to write its files");
+    assertEquals(300, spark.read().format("delta").load(table).count(),
+        "the killed merge had written files but committed none of them");
     runToEnd(second);
     assertEquals(900, spark.read().format("delta").load(table).count());
     assertEquals(900, spark.read().format("delta").load(table).select("id").distinct().count());

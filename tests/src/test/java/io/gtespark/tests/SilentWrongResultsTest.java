@@ -15,6 +15,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobEnd;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
@@ -108,6 +111,40 @@ class SilentWrongResultsTest extends SharedSparkSession {
     assertEquals("50", merged.get("rowsIn"));
     assertEquals("0", merged.get("rowsEmbedded"), "a rerun of the same input embeds nothing");
     assertEquals("50", merged.get("rowsUnchanged"));
+  }
+
+  /**
+   * A merge whose embedded rows are lost from the cache after they were counted (as when an
+   * executor holding the blocks dies) embeds them again for Delta's MERGE: the engine counters
+   * then see every text twice, and the metrics must still say what was committed.
+   */
+  @Test
+  void mergeCountsStayExactWhenTheEmbeddedRowsAreComputedTwice() {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    SparkListener dropCaches = new SparkListener() {
+      @Override
+      public void onJobEnd(SparkListenerJobEnd end) {
+        sc.getPersistentRDDs().values().forEach(rdd -> rdd.unpersist(false));
+      }
+    };
+    String out = path("recomputed-merge");
+    long before = TextEncoder.textsEncodedInJvm();
+    spark.sparkContext().addSparkListener(dropCaches);
+    CommandLineRun run;
+    try {
+      run = CommandLineRun.of(spark, "embed", "--input", SAMPLE.toString(), "--text-col", "text", "--id-col", "id",
+          "--output", out, "--output-format", "delta", "--mode", "merge");
+    } finally {
+      spark.sparkContext().removeSparkListener(dropCaches);
+    }
+    assertEquals(0, run.exitCode, run.err);
+    assertTrue(TextEncoder.textsEncodedInJvm() - before > SAMPLE_TEXTS,
+        "the fixture must really embed some rows twice: " + (TextEncoder.textsEncodedInJvm() - before));
+    Map<String, String> m = metrics(out);
+    assertEquals("50", m.get("rowsIn"));
+    assertEquals("50", m.get("rowsEmbedded"), "counted once, however often the rows were computed");
+    assertEquals("50", m.get("rowsOut"));
+    assertEquals(50, spark.read().format("delta").load(out).count());
   }
 
   @Test

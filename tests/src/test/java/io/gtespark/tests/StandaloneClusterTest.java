@@ -1,6 +1,7 @@
 package io.gtespark.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -112,7 +113,12 @@ class StandaloneClusterTest {
         "--partitions", "12", "--chunk-rows", "64"));
     waitFor(() -> executorPids().size() >= 2 && sessionLines() >= 2, 180, "both executors to open their sessions");
     List<Long> pids = executorPids();
-    Thread.sleep(3000);
+    // Killed once a task of the write has committed and before the job has: the kill is known to
+    // land mid-job, with finished work the driver must keep and running work it must redo.
+    java.io.File committed = new java.io.File(output, "_temporary/0");
+    waitFor(() -> { String[] t = committed.list((d, n) -> n.startsWith("task_")); return t != null && t.length > 0; },
+        300, "a task of the write to commit");
+    assertFalse(Files.exists(Paths.get(output, "_SUCCESS")), "the job had not committed when the executor was killed");
     ProcessHandle.of(pids.get(0)).ifPresent(ProcessHandle::destroyForcibly);
     assertTrue(submit.waitFor(8, TimeUnit.MINUTES), "job finished");
     assertEquals(0, submit.exitValue(), log("submit"));

@@ -52,7 +52,6 @@ public final class VectorClusterer {
       throw new UsageException("Clustering needs at least 2 rows with a vector; the input has " + n + " (of " + total
           + " rows, the rest have null vectors).");
     }
-    Map<String, Object> summary = new LinkedHashMap<>();
     Map<Integer, Double> tried = new LinkedHashMap<>();
     Model<?> model;
     int k;
@@ -98,6 +97,17 @@ public final class VectorClusterer {
     UserDefinedFunction distance = functions.udf(new CentroidDistance(centroids, settings.cosine), DataTypes.DoubleType);
     Dataset<Row> assigned = predicted.withColumn("distance",
         distance.apply(functions.col(VectorTable.VECTOR), functions.col("cluster"))).cache();
+    try {
+      return summarise(table, model, k, n, total, tried, centroids, assigned, rows);
+    } catch (RuntimeException e) {
+      assigned.unpersist();
+      throw e;
+    }
+  }
+
+  private ClusterResult summarise(VectorTable table, Model<?> model, int k, long n, long total,
+      Map<Integer, Double> tried, float[][] centroids, Dataset<Row> assigned, Dataset<Row> rows) {
+    Map<String, Object> summary = new LinkedHashMap<>();
     Dataset<Row> assignments = assigned.select(functions.col(VectorTable.ID).as("id"), functions.col("cluster"),
         functions.col("distance"));
 
