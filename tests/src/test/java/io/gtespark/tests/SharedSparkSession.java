@@ -25,7 +25,19 @@ public abstract class SharedSparkSession {
 
   /** A local session on {@code master} with the settings every test class shares. */
   static SparkSession session(String master) {
-    return SparkSession.builder()
+    return session(master, "io.delta.sql.DeltaSparkSessionExtension");
+  }
+
+  /** As {@link #session(String)}, with {@code extensions} as {@code spark.sql.extensions}. */
+  static SparkSession session(String master, String extensions) {
+    return session(master, extensions, java.util.Map.of());
+  }
+
+  /** As {@link #session(String, String)}, with more Spark properties. */
+  static SparkSession session(String master, String extensions, java.util.Map<String, String> more) {
+    SparkSession.Builder builder = SparkSession.builder();
+    more.forEach(builder::config);
+    return builder
         .master(master)
         .appName("gte-spark-tests")
         .config("spark.ui.enabled", "false")
@@ -34,7 +46,7 @@ public abstract class SharedSparkSession {
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.warehouse.dir", scratch.resolve("warehouse").toString())
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.extensions", extensions)
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.gte.device", "cpu")
         .getOrCreate();

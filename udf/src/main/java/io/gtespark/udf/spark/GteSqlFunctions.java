@@ -3,16 +3,15 @@ package io.gtespark.udf.spark;
 import io.gtespark.udf.encode.EncoderSpec;
 import io.gtespark.udf.encode.HalfFloat;
 import io.gtespark.udf.encode.TextEncoder;
-import io.gtespark.udf.encode.VectorMath;
+import io.gtespark.udf.vectors.VectorRows;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.types.DataTypes;
-import scala.collection.immutable.ArraySeq;
 
 /**
  * SQL functions for ad-hoc queries: {@code gte_embed(text)} returns the text's vector and
- * {@code gte_similarity(a, b)} the inner product of two vectors. The convenient path: each row
+ * {@code gte_similarity(a, b)} the cosine of two vectors. The convenient path: each row
  * runs alone, with no batching, no deduplication of identical texts and no counters. On two CPU
  * cores it measured 0.95x the batched path (docs/benchmarks.md); on GPUs, where batching pays
  * far more, use the embed job or {@link GteEmbedder} for whole tables.
@@ -68,24 +67,16 @@ public final class GteSqlFunctions {
     }
   }
 
-  /** {@code gte_similarity}: inner product of two vectors (cosine for normalised ones). */
-  static final class SimilarityFunction implements UDF2<ArraySeq<Object>, ArraySeq<Object>, Double> {
-    private static final long serialVersionUID = 1L;
+  /** {@code gte_similarity}: cosine of two vectors, whatever their length (null when either is null). */
+  static final class SimilarityFunction implements UDF2<scala.collection.Seq<?>, scala.collection.Seq<?>, Double> {
+    private static final long serialVersionUID = 2L;
 
     @Override
-    public Double call(ArraySeq<Object> a, ArraySeq<Object> b) {
+    public Double call(scala.collection.Seq<?> a, scala.collection.Seq<?> b) {
       if (a == null || b == null) {
         return null;
       }
-      float[] x = new float[a.length()];
-      float[] y = new float[b.length()];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (Float) a.apply(i);
-      }
-      for (int i = 0; i < y.length; i++) {
-        y[i] = (Float) b.apply(i);
-      }
-      return VectorMath.dot(x, y);
+      return VectorRows.cosine(VectorRows.floats(a), VectorRows.floats(b));
     }
   }
 }
