@@ -37,7 +37,9 @@ if needs_build; then
     exit 2
   fi
   echo "gte-spark: building (first run downloads dependencies from Maven Central; later runs start at once)..." >&2
-  (cd "$ROOT" && mvn -q -B -ntp -Dstyle.color=never package -DskipTests -pl udf,job -am) >&2
+  # Maven 3.8 prints colour resets ("ESC[0m") even with -B -q; they are stripped from the console.
+  (cd "$ROOT" && mvn -q -B -ntp -Dstyle.color=never package -DskipTests -pl udf,job -am 2>&1) \
+    | sed -u 's/\x1b\[[0-9;]*m//g' >&2
   touch "$STAMP"
 fi
 
@@ -61,4 +63,7 @@ export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
 # A system OpenBLAS (netlib's JNIBLAS) would otherwise start a thread per core inside every task.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 CLASSPATH="$ROOT/job/target/classes:$ROOT/udf/target/classes:$(cat "$CP_FILE")"
-exec "$JAVA_BIN" "${JAVA_OPTS[@]}" -cp "$CLASSPATH" io.gtespark.job.GteSparkMain "$@"
+# The JDK says "WARNING: Using incubator modules: jdk.incubator.vector" at every start: that module
+# is what makes similarity's matrix products fast (conf/jvm-options). Only that one line is dropped.
+exec "$JAVA_BIN" "${JAVA_OPTS[@]}" -cp "$CLASSPATH" io.gtespark.job.GteSparkMain "$@" \
+  2> >(grep --line-buffered -v '^WARNING: Using incubator modules: jdk.incubator.vector$' >&2)

@@ -1,6 +1,7 @@
 package io.gtespark.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -57,6 +58,8 @@ class ReadmeCommandTest {
     String output = command.replaceAll(".*--output (\\S+).*", "$1");
     String printed = runInShell(command);
     assertTrue(printed.contains("embed done: 50 rows"), printed);
+    assertFalse(printed.contains("\u001b["), "no ANSI escape codes on the console");
+    assertFalse(printed.contains("Using incubator modules"), "the JDK's incubator notice is not shown");
     assertTrue(Files.exists(Paths.get(output, "_gte_model.json")));
     assertTrue(Files.exists(Paths.get(output, "_gte_metrics.json")));
     assertTrue(Files.exists(Paths.get(output, "_SUCCESS")));
