@@ -19,6 +19,11 @@ public final class ContentHash {
     return textCol + "_sha256";
   }
 
+  /** Names of the hash columns of {@code textCols}. */
+  public static List<String> columns(List<String> textCols) {
+    return textCols.stream().map(ContentHash::column).collect(java.util.stream.Collectors.toList());
+  }
+
   /** {@code df} with a hash column per text column (null for null text). */
   public static Dataset<Row> withHashes(Dataset<Row> df, List<String> textCols) {
     Dataset<Row> out = df;

@@ -5,7 +5,10 @@ import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.io.InputFilter;
 import io.gtespark.job.io.InputFormat;
+import io.gtespark.job.io.InputPartitions;
+import io.gtespark.job.io.OutputColumns;
 import io.gtespark.job.io.OutputFormat;
 import io.gtespark.job.io.OutputMode;
 import io.gtespark.job.io.TableReader;
@@ -55,7 +58,15 @@ public final class EmbedStage implements Stage {
         OptionSpec.optional("--id-col", "spark.gte.idCol", null, "column that identifies a row (needed by merge)"),
         OptionSpec.required("--output", "spark.gte.output", "output path"),
         OptionSpec.optional("--output-format", "spark.gte.output.format", "parquet", "parquet, delta or json"),
-        OptionSpec.optional("--mode", "spark.gte.output.mode", "error", "error, overwrite, append or merge"),
+        OptionSpec.optional("--mode", "spark.gte.output.mode", "error",
+            "error, overwrite, append, merge or overwrite-partitions (replace only the partitions written)"),
+        OptionSpec.optional("--where", "spark.gte.input.where", null,
+            "SQL predicate on the input, pushed down to the reader (e.g. \"day >= '2024-01-02'\")"),
+        OptionSpec.repeatable("--select", "spark.gte.output.select", false,
+            "input column to keep in the output (default: all); the vectors are always written"),
+        OptionSpec.repeatable("--drop", "spark.gte.output.drop", false, "input column to leave out of the output"),
+        OptionSpec.repeatable("--partition-by", "spark.gte.output.partitionBy", false,
+            "output partition column (default: the input's own partition columns, if any)"),
         OptionSpec.optional("--vector-type", "spark.gte.vectorType", "float32",
             "float32 (array<float>) or float16 (binary, half the bytes; read back with gte_vector)"),
         OptionSpec.optional("--txn-app-id", "spark.gte.delta.txnAppId", null,
@@ -80,7 +91,14 @@ public final class EmbedStage implements Stage {
     }
     // The model first: a broken or missing model fails in a second, before any job reads the input.
     EncoderSpec spec = EngineOptions.settings(spark, options).toSpec(spark);
-    Dataset<Row> input = TableReader.read(spark, options.get("--input"), InputFormat.parse(options.get("--format")));
+    InputFormat inputFormat = InputFormat.parse(options.get("--format"));
+    Dataset<Row> input = TableReader.read(spark, options.get("--input"), inputFormat);
+    List<String> partitionBy = options.getAll("--partition-by").isEmpty()
+        ? InputPartitions.of(spark, options.get("--input"), inputFormat, input) : options.getAll("--partition-by");
+    String where = options.get("--where");
+    if (where != null) {
+      input = InputFilter.apply(input, where);
+    }
     List<String> textCols = options.getAll("--text-col");
     List<String> outputCols = options.getAll("--output-col").isEmpty()
         ? EmbeddingColumns.defaultVectorColumns(textCols) : options.getAll("--output-col");
@@ -89,6 +107,8 @@ public final class EmbedStage implements Stage {
       throw new UsageException("Id column '" + idCol + "' is not in the input. Its columns are "
           + TableReader.columns(input.schema()) + ".");
     }
+    OutputColumns kept = OutputColumns.of(input.schema(), options.getAll("--select"), options.getAll("--drop"),
+        idCol, partitionBy);
     boolean storeHashes = outputFormat == OutputFormat.DELTA && idCol != null;
     if (storeHashes) {
       input = ContentHash.withHashes(input, textCols);
@@ -96,7 +116,8 @@ public final class EmbedStage implements Stage {
     String vectorType = options.getChoice("--vector-type", "float32", "float16");
     EmbeddingColumns columns = EmbeddingColumns.of(input.schema(), textCols, outputCols, vectorType.equals("float16"));
     ModelIdentity identity = spec.identity().withVectorType(vectorType);
-    TableWriter writer = new TableWriter(spark, options.get("--output"), outputFormat, mode);
+    TableWriter writer = new TableWriter(spark, options.get("--output"), outputFormat, mode).partitionBy(partitionBy);
+    List<String> written = kept.withVectors(outputCols, storeHashes ? ContentHash.columns(textCols) : List.of());
     if (options.get("--txn-app-id") != null || options.get("--txn-version") != null) {
       writer.withTransaction(options.get("--txn-app-id"),
           options.get("--txn-version") == null ? -1 : options.getInt("--txn-version"));
@@ -114,13 +135,16 @@ public final class EmbedStage implements Stage {
     long rowsOut;
     try {
       if (mode == OutputMode.MERGE) {
-        merged = merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer);
+        merged = merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer, written);
         rowsOut = merged[1];
       } else {
         long before = mode == OutputMode.APPEND && writer.exists() ? writer.committedRows() : 0;
-        writer.write(DatasetEmbedder.embed(input, spec, columns, counters), identity);
+        writer.write(OutputColumns.select(DatasetEmbedder.embed(input, spec, columns, counters), written), identity);
         // Exact, from the committed output: the accumulators below can count a recomputed task twice.
-        rowsOut = writer.committedRows() - before;
+        // An overwrite of some partitions counts the rows of the partitions this run's input has.
+        rowsOut = mode == OutputMode.OVERWRITE_PARTITIONS
+            ? writer.committedRowsIn(OutputColumns.select(input, partitionBy).distinct())
+            : writer.committedRows() - before;
       }
     } finally {
       spark.sparkContext().removeSparkListener(progress);
@@ -130,8 +154,14 @@ public final class EmbedStage implements Stage {
         .put("textColumns", textCols.size())
         .put("output", writer.output())
         .put("outputFormat", outputFormat.source())
-        .put("mode", mode.name().toLowerCase())
-        .put("vectorType", vectorType);
+        .put("mode", mode.name().toLowerCase().replace('_', '-'))
+        .put("vectorType", vectorType)
+        .put("partitionBy", partitionBy)
+        .put("columns", written);
+    if (where != null) {
+      metrics.put("where", where).put("wherePushedDown", InputFilter.pushedDown(input))
+          .put("rowsSelected", merged != null ? merged[0] : rowsOut);
+    }
     if (merged != null) {
       metrics.put("rowsIn", merged[0]).put("rowsEmbedded", merged[1]).put("rowsUnchanged", merged[0] - merged[1]);
     }
@@ -145,7 +175,7 @@ public final class EmbedStage implements Stage {
   /** Embeds and upserts only new or changed rows; returns {input rows, rows embedded}, both exact. */
   private static long[] merge(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
       EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns, EncodeCountersAccumulator counters,
-      TableWriter writer) {
+      TableWriter writer, List<String> written) {
     // One pass over the input for all counts; a null id counts as one distinct value, as DISTINCT does.
     Row counts = hashed.agg(functions.count(functions.lit(1)), functions.countDistinct(hashed.col(idCol)),
         functions.count(functions.when(hashed.col(idCol).isNull(), 1))).first();
@@ -157,8 +187,8 @@ public final class EmbedStage implements Stage {
     }
     DeltaMerge merge = new DeltaMerge(spark, writer.output(), idCol, textCols);
     // Materialised once: Delta's MERGE reads its source more than once, and embedding twice would double the cost.
-    Dataset<Row> embedded = DatasetEmbedder.embed(merge.changedRows(hashed), spec, columns, counters)
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> embedded = OutputColumns.select(DatasetEmbedder.embed(merge.changedRows(hashed), spec, columns,
+        counters), written).persist(StorageLevel.MEMORY_AND_DISK());
     long changed;
     try {
       changed = embedded.count();

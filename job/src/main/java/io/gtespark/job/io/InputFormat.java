@@ -51,14 +51,9 @@ public enum InputFormat {
         if (fs.exists(new Path(path, "_delta_log"))) {
           return DELTA;
         }
-        for (FileStatus f : fs.listStatus(path)) {
-          String name = f.getPath().getName();
-          if (f.isFile() && !name.startsWith("_") && !name.startsWith(".")) {
-            InputFormat byName = fromExtension(name);
-            if (byName != null) {
-              return byName;
-            }
-          }
+        InputFormat found = byFiles(fs, path, 4);
+        if (found != null) {
+          return found;
         }
         throw new UsageException("Cannot tell the format of directory " + input
             + " from its files; pass --format parquet|delta|json|csv|text|orc.");
@@ -72,6 +67,31 @@ public enum InputFormat {
     } catch (IOException e) {
       throw new UsageException("Cannot read input " + input + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * The format of the first data file in {@code dir}, looking into Hive-style partition
+   * directories ({@code day=2024-01-01/}) down to {@code depth} levels; null if none tells.
+   */
+  private static InputFormat byFiles(FileSystem fs, Path dir, int depth) throws IOException {
+    for (FileStatus f : fs.listStatus(dir)) {
+      String name = f.getPath().getName();
+      if (name.startsWith("_") || name.startsWith(".")) {
+        continue;
+      }
+      if (f.isFile()) {
+        InputFormat byName = fromExtension(name);
+        if (byName != null) {
+          return byName;
+        }
+      } else if (depth > 0 && name.contains("=")) {
+        InputFormat inside = byFiles(fs, f.getPath(), depth - 1);
+        if (inside != null) {
+          return inside;
+        }
+      }
+    }
+    return null;
   }
 
   private static InputFormat fromExtension(String name) {

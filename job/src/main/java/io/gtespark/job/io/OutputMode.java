@@ -12,14 +12,17 @@ public enum OutputMode {
   /** Add rows; refused when the existing output was made with another model. */
   APPEND,
   /** Delta only: embed rows whose id is new or whose text changed, and upsert them. */
-  MERGE;
+  MERGE,
+  /** Replace only the partitions this run writes; the others stay as they are. */
+  OVERWRITE_PARTITIONS;
 
   /** Parses a {@code --mode} value. */
   public static OutputMode parse(String value) {
     try {
-      return valueOf(value.trim().toUpperCase(Locale.ROOT));
+      return valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException | NullPointerException e) {
-      throw new UsageException("Unknown --mode '" + value + "'; use error, overwrite, append or merge.");
+      throw new UsageException("Unknown --mode '" + value + "'; use error, overwrite, append, merge or "
+          + "overwrite-partitions.");
     }
   }
 }

@@ -4,6 +4,7 @@ import io.delta.tables.DeltaTable;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.udf.model.ModelIdentity;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -24,6 +25,7 @@ public final class TableWriter {
   private final OutputMode mode;
   private String txnAppId;
   private long txnVersion = -1;
+  private List<String> partitionBy = List.of();
 
   public TableWriter(SparkSession spark, String output, OutputFormat format, OutputMode mode) {
     this.spark = spark;
@@ -50,6 +52,22 @@ public final class TableWriter {
     return this;
   }
 
+  /**
+   * Writes Hive-style partition directories by {@code columns} (Delta: a partitioned table).
+   * {@code --mode overwrite-partitions} needs at least one.
+   */
+  public TableWriter partitionBy(List<String> columns) {
+    this.partitionBy = List.copyOf(columns);
+    return this;
+  }
+
+  private void requirePartitionsForOverwrite() {
+    if (mode == OutputMode.OVERWRITE_PARTITIONS && partitionBy.isEmpty()) {
+      throw new UsageException("--mode overwrite-partitions replaces the partitions a run writes, but the output "
+          + "has no partition columns: name them with --partition-by (a partitioned input passes its own on).");
+    }
+  }
+
   private Configuration conf() {
     return spark.sparkContext().hadoopConfiguration();
   }
@@ -58,6 +76,19 @@ public final class TableWriter {
   public long committedRows() {
     return format == OutputFormat.DELTA ? spark.read().format("delta").load(output).count()
         : spark.read().format(format.source()).load(output).count();
+  }
+
+  /**
+   * Rows in the committed output whose partition values are among {@code partitionValues} (rows
+   * of the partition columns): what an overwrite of those partitions wrote.
+   */
+  public long committedRowsIn(Dataset<Row> partitionValues) {
+    Dataset<Row> committed = spark.read().format(format == OutputFormat.DELTA ? "delta" : format.source()).load(output);
+    org.apache.spark.sql.Column on = org.apache.spark.sql.functions.lit(true);
+    for (String c : partitionBy) {
+      on = on.and(committed.col(c).eqNullSafe(partitionValues.col(c)));
+    }
+    return committed.join(org.apache.spark.sql.functions.broadcast(partitionValues), on, "left_semi").count();
   }
 
   /** True when the output path holds something. */
@@ -82,6 +113,7 @@ public final class TableWriter {
    * output was made with another model.
    */
   public void checkBeforeRun(ModelIdentity identity) {
+    requirePartitionsForOverwrite();
     boolean exists = exists();
     switch (mode) {
       case ERROR:
@@ -92,6 +124,7 @@ public final class TableWriter {
         break;
       case APPEND:
       case MERGE:
+      case OVERWRITE_PARTITIONS:
         if (exists) {
           OutputIdentity.requireSame(output, existingIdentity(), identity);
         }
@@ -103,13 +136,28 @@ public final class TableWriter {
 
   /** Writes {@code rows} and records {@code identity} (when known) with them. */
   public void write(Dataset<Row> rows, ModelIdentity identity) {
-    SaveMode saveMode = mode == OutputMode.OVERWRITE ? SaveMode.Overwrite
+    requirePartitionsForOverwrite();
+    boolean dynamic = mode == OutputMode.OVERWRITE_PARTITIONS && exists();
+    SaveMode saveMode = mode == OutputMode.OVERWRITE || dynamic ? SaveMode.Overwrite
         : mode == OutputMode.APPEND ? SaveMode.Append : SaveMode.ErrorIfExists;
     if (format == OutputFormat.DELTA) {
-      writeDelta(rows, identity, saveMode);
+      if (dynamic) {
+        // Delta's dynamic partition overwrite: one commit replaces exactly the partitions in rows.
+        rows.write().format("delta").mode(SaveMode.Overwrite).option("partitionOverwriteMode", "dynamic")
+            .save(output);
+      } else {
+        writeDelta(rows, identity, saveMode);
+      }
       return;
     }
-    rows.write().mode(saveMode).format(format.source()).save(output);
+    var writer = rows.write().mode(saveMode).format(format.source());
+    if (!partitionBy.isEmpty()) {
+      writer = writer.partitionBy(partitionBy.toArray(new String[0]));
+    }
+    if (dynamic) {
+      writer = writer.option("partitionOverwriteMode", "dynamic");
+    }
+    writer.save(output);
     if (identity != null) {
       OutputIdentity.writeSidecar(output, identity, Map.of(), conf());
     }
@@ -143,6 +191,11 @@ public final class TableWriter {
       return;
     }
     var writer = rows.writeTo(ident).using("delta");
+    if (!partitionBy.isEmpty()) {
+      org.apache.spark.sql.Column[] rest = partitionBy.stream().skip(1).map(org.apache.spark.sql.functions::col)
+          .toArray(org.apache.spark.sql.Column[]::new);
+      writer = writer.partitionedBy(org.apache.spark.sql.functions.col(partitionBy.get(0)), rest);
+    }
     Map<String, String> props = identity == null ? Map.of() : identity.toProperties();
     for (Map.Entry<String, String> e : props.entrySet()) {
       writer = writer.tableProperty(e.getKey(), e.getValue());

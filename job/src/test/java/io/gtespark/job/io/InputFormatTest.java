@@ -37,6 +37,19 @@ class InputFormatTest {
   }
 
   @Test
+  void partitionDirectoriesAreLookedInto() throws Exception {
+    Path table = dir.resolve("news");
+    Files.createDirectories(table.resolve("day=2024-01-01").resolve("source=feed"));
+    Files.writeString(table.resolve("_SUCCESS"), "");
+    Files.writeString(table.resolve("day=2024-01-01").resolve("source=feed").resolve("part-0.snappy.parquet"), "");
+    assertEquals(InputFormat.PARQUET, InputFormat.detect(table.toString(), conf));
+    Files.createDirectories(dir.resolve("plain").resolve("subdir"));
+    Files.writeString(dir.resolve("plain").resolve("subdir").resolve("x.json"), "{}");
+    assertThrows(UsageException.class, () -> InputFormat.detect(dir.resolve("plain").toString(), conf),
+        "only Hive-style key=value directories are partitions");
+  }
+
+  @Test
   void unknownOrMissingInputsAreUsageErrors() throws Exception {
     Files.writeString(dir.resolve("data.bin"), "");
     UsageException unknown = assertThrows(UsageException.class,

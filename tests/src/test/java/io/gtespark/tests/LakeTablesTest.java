@@ -1,0 +1,140 @@
+package io.gtespark.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gtespark.job.io.OutputIdentity;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** Data-lake tables as users keep them: partitioned inputs and outputs, --where, --select. */
+class LakeTablesTest extends SharedSparkSession {
+  private static final String[] DAYS = {"2024-01-01", "2024-01-02"};
+
+  /** A Hive-style partitioned JSON input: 20 rows a day, ids unique across days. */
+  private static String partitionedJson(String name, String suffix) throws IOException {
+    Path root = scratch.resolve(name);
+    for (int d = 0; d < DAYS.length; d++) {
+      List<String> lines = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        int id = d * 100 + i;
+        lines.add("{\"id\": " + id + ", \"source\": \"feed-" + (i % 2) + "\", \"text\": \"news item " + id
+            + " of " + DAYS[d] + suffix + "\"}");
+      }
+      Path dir = Files.createDirectories(root.resolve("day=" + DAYS[d]));
+      Files.write(dir.resolve("part.json"), lines, StandardCharsets.UTF_8);
+    }
+    return root.toString();
+  }
+
+  private static Map<String, String> metrics(String output) {
+    return OutputIdentity.readJson(new org.apache.hadoop.fs.Path(output, "_gte_metrics.json"),
+        spark.sparkContext().hadoopConfiguration());
+  }
+
+  private static Map<String, String> filesWithTimes(Path dir) throws IOException {
+    Map<String, String> out = new TreeMap<>();
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.collect(Collectors.toList())) {
+        out.put(p.getFileName().toString(), Files.size(p) + "@" + Files.getLastModifiedTime(p).toMillis());
+      }
+    }
+    return out;
+  }
+
+  private static void embed(String... args) {
+    CommandLineRun run = CommandLineRun.of(spark, args);
+    assertEquals(0, run.exitCode, run.err);
+  }
+
+  @Test
+  void partitionedJsonKeepsItsDaysAndOverwritePartitionsReplacesOnlyTheNewDay() throws Exception {
+    String input = partitionedJson("lake-json", "");
+    String out = path("lake-json-out");
+    embed("embed", "--input", input, "--text-col", "text", "--id-col", "id", "--output", out);
+    for (String day : DAYS) {
+      assertTrue(Files.isDirectory(Paths.get(out, "day=" + day)), "partition directory day=" + day);
+    }
+    assertEquals(20, spark.read().parquet(out + "/day=2024-01-02").count(), "a reader of one day finds its rows");
+    assertEquals(40, spark.read().parquet(out).select("id").distinct().count());
+    assertEquals("[day]", metrics(out).get("partitionBy"));
+
+    // The second day is re-delivered with other texts: only that day is embedded and replaced.
+    Map<String, String> firstDay = filesWithTimes(Paths.get(out, "day=2024-01-01"));
+    String redelivered = partitionedJson("lake-json-2", " (corrected)");
+    embed("embed", "--input", redelivered, "--text-col", "text", "--id-col", "id", "--output", out,
+        "--where", "day = '2024-01-02'", "--mode", "overwrite-partitions");
+    assertEquals(firstDay, filesWithTimes(Paths.get(out, "day=2024-01-01")), "the other day is untouched");
+    assertEquals(20, spark.read().parquet(out + "/day=2024-01-02").filter("text LIKE '%(corrected)'").count());
+    assertEquals(40, spark.read().parquet(out).count());
+    Map<String, String> m = metrics(out);
+    assertEquals("20", m.get("rowsOut"), "--where selected one day");
+    assertTrue(m.get("wherePushedDown").contains("PartitionFilters"), m.toString());
+  }
+
+  @Test
+  void partitionedParquetAndDeltaInputsGiveDeltaTablesPartitionedAlike() throws Exception {
+    String parquet = path("lake-parquet");
+    spark.read().json(partitionedJson("lake-src", "")).write().partitionBy("day").parquet(parquet);
+    String fromParquet = path("lake-delta-1");
+    embed("embed", "--input", parquet, "--text-col", "text", "--id-col", "id", "--output", fromParquet,
+        "--output-format", "delta");
+    assertEquals(List.of("day"), partitionColumns(fromParquet));
+
+    String fromDelta = path("lake-delta-2");
+    embed("embed", "--input", fromParquet, "--format", "delta", "--text-col", "text", "--id-col", "id",
+        "--output", fromDelta, "--output-format", "delta", "--output-col", "embedding2");
+    assertEquals(List.of("day"), partitionColumns(fromDelta));
+    assertEquals(40, spark.read().format("delta").load(fromDelta).select("id").distinct().count());
+
+    // Delta's dynamic partition overwrite: one day replaced, the other day's files stay in the table.
+    List<String> dayOneFiles = filesOfDay(fromParquet, DAYS[0]);
+    String corrected = path("lake-parquet-2");
+    spark.read().json(partitionedJson("lake-src-2", " (corrected)")).write().partitionBy("day").parquet(corrected);
+    embed("embed", "--input", corrected, "--text-col", "text", "--id-col", "id", "--output", fromParquet,
+        "--output-format", "delta", "--where", "day = '2024-01-02'", "--mode", "overwrite-partitions");
+    assertEquals(dayOneFiles, filesOfDay(fromParquet, DAYS[0]));
+    assertEquals(20, spark.read().format("delta").load(fromParquet).filter("text LIKE '%(corrected)'").count());
+    assertEquals(40, spark.read().format("delta").load(fromParquet).count());
+  }
+
+  @Test
+  void selectKeepsExactlyTheChosenColumnsAndTheVector() throws Exception {
+    String input = path("lake-flat");
+    spark.read().json(partitionedJson("lake-flat-src", "")).drop("day").write().json(input);
+    String out = path("lake-select");
+    embed("embed", "--input", input, "--text-col", "text", "--id-col", "id", "--select", "id", "--output", out);
+    assertEquals(List.of("id", "embedding"), Arrays.asList(spark.read().parquet(out).columns()));
+    String dropped = path("lake-drop");
+    embed("embed", "--input", input, "--text-col", "text", "--drop", "text", "--output", dropped);
+    assertEquals(List.of("id", "source", "embedding"), Arrays.asList(spark.read().parquet(dropped).columns()));
+
+    CommandLineRun bad = CommandLineRun.of(spark, "embed", "--input", input, "--text-col", "text", "--where",
+        "no_such_column > 3", "--output", path("never"));
+    assertEquals(2, bad.exitCode);
+    assertTrue(bad.err.contains("--where") && bad.err.contains("no_such_column"), bad.err);
+  }
+
+  private static List<String> partitionColumns(String table) {
+    Row detail = spark.sql("DESCRIBE DETAIL delta.`" + table + "`").first();
+    return detail.getList(detail.fieldIndex("partitionColumns"));
+  }
+
+  private static List<String> filesOfDay(String table, String day) {
+    return spark.read().format("delta").load(table).filter("day = '" + day + "'")
+        .selectExpr("input_file_name() AS f").distinct().collectAsList().stream().map(r -> r.getString(0)).sorted()
+        .collect(Collectors.toList());
+  }
+}
