@@ -127,6 +127,38 @@ class LakeTablesTest extends SharedSparkSession {
     assertTrue(bad.err.contains("--where") && bad.err.contains("no_such_column"), bad.err);
   }
 
+  @Test
+  void catalogTablesAreCreatedAppendedAndMergedByNameWithTheModelAsProperties() throws Exception {
+    String input = path("lake-catalog-src");
+    spark.read().json(partitionedJson("lake-catalog-json", "")).drop("day").write().json(input);
+    embed("embed", "--input", input, "--text-col", "text", "--id-col", "id", "--output-table", "news_vectors");
+    assertEquals(40, spark.table("news_vectors").count());
+    Map<String, String> props = new TreeMap<>();
+    spark.sql("SHOW TBLPROPERTIES news_vectors").collectAsList().forEach(r -> props.put(r.getString(0), r.getString(1)));
+    assertEquals(64, props.get("gte.model.sha256").length(), props.toString());
+    String location = spark.sql("DESCRIBE DETAIL news_vectors").first().getAs("location");
+    assertEquals("40", metrics(location).get("rowsOut"), "the metrics file sits in the table's location");
+
+    // A merge by name embeds nothing new; another model is refused before any row is embedded.
+    embed("embed", "--input", input, "--text-col", "text", "--id-col", "id", "--output-table", "news_vectors",
+        "--mode", "merge");
+    assertEquals("0", metrics(location).get("rowsEmbedded"));
+    CommandLineRun other = CommandLineRun.of(spark, "embed", "--input", input, "--text-col", "text", "--id-col",
+        "id", "--output-table", "news_vectors", "--mode", "append", "--model", "bge-small-en-v1.5-q");
+    assertEquals(2, other.exitCode, other.err);
+    assertTrue(other.err.contains("news_vectors") || other.err.contains(location), other.err);
+    assertEquals(40, spark.table("news_vectors").count());
+
+    CommandLineRun both = CommandLineRun.of(spark, "embed", "--input", input, "--text-col", "text",
+        "--output-table", "t", "--output", path("x"));
+    assertEquals(2, both.exitCode);
+    spark.read().json(input).write().format("parquet").saveAsTable("plain_parquet");
+    CommandLineRun parquetTable = CommandLineRun.of(spark, "embed", "--input", input, "--text-col", "text",
+        "--output-table", "plain_parquet", "--mode", "append");
+    assertEquals(2, parquetTable.exitCode);
+    assertTrue(parquetTable.err.contains("Delta"), parquetTable.err);
+  }
+
   private static List<String> partitionColumns(String table) {
     Row detail = spark.sql("DESCRIBE DETAIL delta.`" + table + "`").first();
     return detail.getList(detail.fieldIndex("partitionColumns"));

@@ -32,7 +32,7 @@ public final class DeltaMerge {
    * the table does not exist yet.
    */
   public Dataset<Row> changedRows(Dataset<Row> hashed) {
-    if (!DeltaTable.isDeltaTable(spark, output)) {
+    if (output == null || !DeltaTable.isDeltaTable(spark, output)) {
       return hashed;
     }
     Dataset<Row> existing = spark.read().format("delta").load(output);
@@ -56,7 +56,7 @@ public final class DeltaMerge {
 
   /** Upserts {@code embedded} (changed rows with vectors) by id; creates the table if needed. */
   public void upsert(Dataset<Row> embedded, Consumer<Dataset<Row>> create) {
-    if (!DeltaTable.isDeltaTable(spark, output)) {
+    if (output == null || !DeltaTable.isDeltaTable(spark, output)) {
       create.accept(embedded);
       return;
     }

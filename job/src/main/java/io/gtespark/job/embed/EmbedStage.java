@@ -5,6 +5,7 @@ import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.io.CatalogTable;
 import io.gtespark.job.io.InputFilter;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.InputPartitions;
@@ -56,8 +57,11 @@ public final class EmbedStage implements Stage {
         OptionSpec.repeatable("--output-col", "spark.gte.outputCols", false,
             "vector column name per --text-col (default embedding / <col>_embedding)"),
         OptionSpec.optional("--id-col", "spark.gte.idCol", null, "column that identifies a row (needed by merge)"),
-        OptionSpec.required("--output", "spark.gte.output", "output path"),
-        OptionSpec.optional("--output-format", "spark.gte.output.format", "parquet", "parquet, delta or json"),
+        OptionSpec.optional("--output", "spark.gte.output", null, "output path (or --output-table)"),
+        OptionSpec.optional("--output-table", "spark.gte.output.table", null,
+            "catalog table to write instead of a path (Delta through Delta's catalog; created if new)"),
+        OptionSpec.optional("--output-format", "spark.gte.output.format", null,
+            "parquet, delta or json (default parquet; delta for --output-table)"),
         OptionSpec.optional("--mode", "spark.gte.output.mode", "error",
             "error, overwrite, append, merge or overwrite-partitions (replace only the partitions written)"),
         OptionSpec.optional("--where", "spark.gte.input.where", null,
@@ -82,7 +86,12 @@ public final class EmbedStage implements Stage {
   @Override
   public void run(SparkSession spark, StageOptions options) {
     long start = System.nanoTime();
-    OutputFormat outputFormat = OutputFormat.parse(options.get("--output-format"));
+    String outputTable = options.get("--output-table");
+    if ((outputTable == null) == (options.get("--output") == null)) {
+      throw new UsageException("Name where the vectors go: --output PATH or --output-table NAME (one of them).");
+    }
+    OutputFormat outputFormat = OutputFormat.parse(options.get("--output-format") != null
+        ? options.get("--output-format") : outputTable != null ? "delta" : "parquet");
     OutputMode mode = OutputMode.parse(options.get("--mode"));
     String idCol = options.get("--id-col");
     if (mode == OutputMode.MERGE && (outputFormat != OutputFormat.DELTA || idCol == null)) {
@@ -116,7 +125,11 @@ public final class EmbedStage implements Stage {
     String vectorType = options.getChoice("--vector-type", "float32", "float16");
     EmbeddingColumns columns = EmbeddingColumns.of(input.schema(), textCols, outputCols, vectorType.equals("float16"));
     ModelIdentity identity = spec.identity().withVectorType(vectorType);
-    TableWriter writer = new TableWriter(spark, options.get("--output"), outputFormat, mode).partitionBy(partitionBy);
+    String location = outputTable == null ? options.get("--output") : CatalogTable.locationOf(spark, outputTable);
+    TableWriter writer = new TableWriter(spark, location, outputFormat, mode).partitionBy(partitionBy);
+    if (outputTable != null && location == null) {
+      writer.creatingTable(outputTable);
+    }
     List<String> written = kept.withVectors(outputCols, storeHashes ? ContentHash.columns(textCols) : List.of());
     if (options.get("--txn-app-id") != null || options.get("--txn-version") != null) {
       writer.withTransaction(options.get("--txn-app-id"),
@@ -153,6 +166,7 @@ public final class EmbedStage implements Stage {
     RunMetrics metrics = RunMetrics.of("embed", counters.value(), spec, seconds, rowsOut)
         .put("textColumns", textCols.size())
         .put("output", writer.output())
+        .put("outputTable", outputTable)
         .put("outputFormat", outputFormat.source())
         .put("mode", mode.name().toLowerCase().replace('_', '-'))
         .put("vectorType", vectorType)

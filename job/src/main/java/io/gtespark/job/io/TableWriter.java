@@ -20,12 +20,13 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class TableWriter {
   private final SparkSession spark;
-  private final String output;
+  private String output;
   private final OutputFormat format;
   private final OutputMode mode;
   private String txnAppId;
   private long txnVersion = -1;
   private List<String> partitionBy = List.of();
+  private String newTable;
 
   public TableWriter(SparkSession spark, String output, OutputFormat format, OutputMode mode) {
     this.spark = spark;
@@ -61,6 +62,19 @@ public final class TableWriter {
     return this;
   }
 
+  /**
+   * Creates catalog table {@code name} (Delta) with the first write, instead of writing a path;
+   * afterwards the writer works at the table's location. For a table that already exists, give
+   * its location as the output instead.
+   */
+  public TableWriter creatingTable(String name) {
+    if (format != OutputFormat.DELTA) {
+      throw new UsageException("--output-table writes a Delta table; use --output-format delta (the default for it).");
+    }
+    this.newTable = name;
+    return this;
+  }
+
   private void requirePartitionsForOverwrite() {
     if (mode == OutputMode.OVERWRITE_PARTITIONS && partitionBy.isEmpty()) {
       throw new UsageException("--mode overwrite-partitions replaces the partitions a run writes, but the output "
@@ -93,6 +107,9 @@ public final class TableWriter {
 
   /** True when the output path holds something. */
   public boolean exists() {
+    if (output == null) {
+      return false;
+    }
     try {
       Path p = new Path(output);
       FileSystem fs = p.getFileSystem(conf());
@@ -137,6 +154,14 @@ public final class TableWriter {
   /** Writes {@code rows} and records {@code identity} (when known) with them. */
   public void write(Dataset<Row> rows, ModelIdentity identity) {
     requirePartitionsForOverwrite();
+    if (output == null) {
+      if (txnAppId == null) {
+        createTable(rows, identity);
+        return;
+      }
+      // An idempotent append needs the table first: create it empty, then append with the transaction.
+      createTable(rows.limit(0), identity);
+    }
     boolean dynamic = mode == OutputMode.OVERWRITE_PARTITIONS && exists();
     SaveMode saveMode = mode == OutputMode.OVERWRITE || dynamic ? SaveMode.Overwrite
         : mode == OutputMode.APPEND ? SaveMode.Append : SaveMode.ErrorIfExists;
@@ -209,6 +234,25 @@ public final class TableWriter {
     } catch (org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException e) {
       throw new UsageException("Output " + output + " already exists. Use --mode overwrite or append.");
     }
+  }
+
+  /** One commit creates the catalog table with the rows and the identity properties. */
+  private void createTable(Dataset<Row> rows, ModelIdentity identity) {
+    var writer = rows.writeTo(newTable).using("delta");
+    if (!partitionBy.isEmpty()) {
+      org.apache.spark.sql.Column[] rest = partitionBy.stream().skip(1).map(org.apache.spark.sql.functions::col)
+          .toArray(org.apache.spark.sql.Column[]::new);
+      writer = writer.partitionedBy(org.apache.spark.sql.functions.col(partitionBy.get(0)), rest);
+    }
+    for (Map.Entry<String, String> e : (identity == null ? Map.<String, String>of() : identity.toProperties()).entrySet()) {
+      writer = writer.tableProperty(e.getKey(), e.getValue());
+    }
+    try {
+      writer.create();
+    } catch (org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException e) {
+      throw new UsageException("Table " + newTable + " was created by someone else while this run embedded; run again.");
+    }
+    output = CatalogTable.locationOf(spark, newTable);
   }
 
   public String output() {
