@@ -37,9 +37,11 @@ if needs_build; then
     exit 2
   fi
   echo "gte-spark: building (first run downloads dependencies from Maven Central; later runs start at once)..." >&2
-  # Maven 3.8 prints colour resets ("ESC[0m") even with -B -q; they are stripped from the console.
+  # Maven 3.8 prints colour resets ("ESC[0m") even with -B -q; they are stripped from the console
+  # (an escape written with $'...', which GNU and BSD sed both read).
+  esc=$'\033'
   (cd "$ROOT" && mvn -q -B -ntp -Dstyle.color=never package -DskipTests -pl udf,job -am 2>&1) \
-    | sed -u 's/\x1b\[[0-9;]*m//g' >&2
+    | sed "s/${esc}\[[0-9;]*m//g" >&2
   touch "$STAMP"
 fi
 

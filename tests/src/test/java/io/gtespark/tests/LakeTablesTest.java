@@ -82,6 +82,13 @@ class LakeTablesTest extends SharedSparkSession {
     Map<String, String> m = metrics(out);
     assertEquals("20", m.get("rowsOut"), "--where selected one day");
     assertTrue(m.get("wherePushedDown").contains("PartitionFilters"), m.toString());
+
+    // Flat rows are not appended into a partitioned folder: Spark could not read it back.
+    CommandLineRun flat = CommandLineRun.of(spark, "embed", "--input", redelivered, "--text-col", "text",
+        "--id-col", "id", "--output", out, "--mode", "append", "--partition-by", "none");
+    assertEquals(2, flat.exitCode, flat.err);
+    assertTrue(flat.err.contains("partitioned by [day]"), flat.err);
+    assertEquals(40, spark.read().parquet(out).count());
   }
 
   @Test

@@ -70,7 +70,7 @@ public final class EmbedStage implements Stage {
             "input column to keep in the output (default: all); the vectors are always written"),
         OptionSpec.repeatable("--drop", "spark.gte.output.drop", false, "input column to leave out of the output"),
         OptionSpec.repeatable("--partition-by", "spark.gte.output.partitionBy", false,
-            "output partition column (default: the input's own partition columns, if any)"),
+            "output partition column (default: the input's own partition columns, if any; none for a flat output)"),
         OptionSpec.optional("--vector-type", "spark.gte.vectorType", "float32",
             "float32 (array<float>) or float16 (binary, half the bytes; read back with gte_vector)"),
         OptionSpec.optional("--txn-app-id", "spark.gte.delta.txnAppId", null,
@@ -103,7 +103,8 @@ public final class EmbedStage implements Stage {
     InputFormat inputFormat = InputFormat.parse(options.get("--format"));
     Dataset<Row> input = TableReader.read(spark, options.get("--input"), inputFormat);
     List<String> partitionBy = options.getAll("--partition-by").isEmpty()
-        ? InputPartitions.of(spark, options.get("--input"), inputFormat, input) : options.getAll("--partition-by");
+        ? InputPartitions.of(spark, options.get("--input"), inputFormat, input)
+        : options.getAll("--partition-by").equals(List.of("none")) ? List.of() : options.getAll("--partition-by");
     String where = options.get("--where");
     if (where != null) {
       input = InputFilter.apply(input, where);

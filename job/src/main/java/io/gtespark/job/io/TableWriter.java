@@ -144,10 +144,49 @@ public final class TableWriter {
       case OVERWRITE_PARTITIONS:
         if (exists) {
           OutputIdentity.requireSame(output, existingIdentity(), identity);
+          requireSameLayout();
         }
         break;
       default:
         break;
+    }
+  }
+
+  /**
+   * Refuses to add rows in another directory layout to an existing file output: partition
+   * directories beside flat part files (or the reverse) make the table unreadable for Spark.
+   * Delta keeps its partitioning in the log and needs no such check.
+   */
+  private void requireSameLayout() {
+    if (format == OutputFormat.DELTA) {
+      return;
+    }
+    try {
+      Path p = new Path(output);
+      FileSystem fs = p.getFileSystem(conf());
+      // The column chain of the first partition path: day=.../source=.../
+      List<String> existing = new java.util.ArrayList<>();
+      Path level = p;
+      while (level != null) {
+        Path next = null;
+        for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(level)) {
+          String name = f.getPath().getName();
+          if (f.isDirectory() && name.contains("=") && !name.startsWith("_") && !name.startsWith(".")) {
+            existing.add(name.substring(0, name.indexOf('=')));
+            next = f.getPath();
+            break;
+          }
+        }
+        level = next;
+      }
+      if (!existing.equals(partitionBy)) {
+        throw new UsageException("Output " + output + " is " + (existing.isEmpty() ? "not partitioned"
+            : "partitioned by " + existing) + ", but this run would write " + (partitionBy.isEmpty() ? "flat files"
+            : "partitions by " + partitionBy) + ". Match it with --partition-by (none for flat), or rewrite the "
+            + "output once with --mode overwrite.");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot list output " + output + ": " + e.getMessage(), e);
     }
   }
 
