@@ -100,7 +100,9 @@ public final class EmbedStage implements Stage {
     }
     // The model first: a broken or missing model fails in a second, before any job reads the input.
     EncoderSpec spec = EngineOptions.settings(spark, options).toSpec(spark);
-    InputFormat inputFormat = InputFormat.parse(options.get("--format"));
+    // Detected once: the reader and the partition lookup both need it, and detection lists the input.
+    InputFormat inputFormat = TableReader.formatOf(spark, options.get("--input"),
+        InputFormat.parse(options.get("--format")));
     Dataset<Row> input = TableReader.read(spark, options.get("--input"), inputFormat);
     List<String> partitionBy = options.getAll("--partition-by").isEmpty()
         ? InputPartitions.of(spark, options.get("--input"), inputFormat, input)

@@ -18,11 +18,10 @@ import org.apache.spark.sql.execution.datasources.LogicalRelation;
 public final class InputPartitions {
   private InputPartitions() {}
 
-  /** Partition columns of {@code input} (read as {@code df}); empty when it has none. */
+  /** Partition columns of {@code input} in {@code format} (known, not auto), read as {@code df}; empty when none. */
   public static List<String> of(SparkSession spark, String input, InputFormat format, Dataset<Row> df) {
-    InputFormat f = format != null ? format : InputFormat.detect(input, spark.sparkContext().hadoopConfiguration());
     List<String> out = new ArrayList<>();
-    switch (f) {
+    switch (format) {
       case DELTA:
         Row detail = spark.sql("DESCRIBE DETAIL delta.`" + input.replace("`", "``") + "`").first();
         out.addAll(detail.getList(detail.fieldIndex("partitionColumns")));

@@ -38,10 +38,14 @@ public final class TableReader {
 
   private TableReader() {}
 
+  /** {@code format}, or the format detected from {@code input} when it is null (auto). */
+  public static InputFormat formatOf(SparkSession spark, String input, InputFormat format) {
+    return format != null ? format : InputFormat.detect(input, spark.sparkContext().hadoopConfiguration());
+  }
+
   /** Reads {@code input} in {@code format} (null = detect). */
   public static Dataset<Row> read(SparkSession spark, String input, InputFormat format) {
-    InputFormat f = format != null ? format : InputFormat.detect(input, spark.sparkContext().hadoopConfiguration());
-    switch (f) {
+    switch (formatOf(spark, input, format)) {
       case PARQUET:
         return spark.read().parquet(input);
       case DELTA:
@@ -57,7 +61,7 @@ public final class TableReader {
       case TEXT:
         return readText(spark, input);
       default:
-        throw new IllegalStateException("Unhandled input format " + f);
+        throw new IllegalStateException("Unhandled input format " + format);
     }
   }
 

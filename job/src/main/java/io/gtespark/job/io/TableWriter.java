@@ -88,8 +88,11 @@ public final class TableWriter {
 
   /** Rows in the committed output, read back in its format (footers and the Delta log for Parquet and Delta). */
   public long committedRows() {
-    return format == OutputFormat.DELTA ? spark.read().format("delta").load(output).count()
-        : spark.read().format(format.source()).load(output).count();
+    return committed().count();
+  }
+
+  private Dataset<Row> committed() {
+    return spark.read().format(format.source()).load(output);
   }
 
   /**
@@ -97,7 +100,7 @@ public final class TableWriter {
    * of the partition columns): what an overwrite of those partitions wrote.
    */
   public long committedRowsIn(Dataset<Row> partitionValues) {
-    Dataset<Row> committed = spark.read().format(format == OutputFormat.DELTA ? "delta" : format.source()).load(output);
+    Dataset<Row> committed = committed();
     org.apache.spark.sql.Column on = org.apache.spark.sql.functions.lit(true);
     for (String c : partitionBy) {
       on = on.and(committed.col(c).eqNullSafe(partitionValues.col(c)));
@@ -254,16 +257,7 @@ public final class TableWriter {
       }
       return;
     }
-    var writer = rows.writeTo(ident).using("delta");
-    if (!partitionBy.isEmpty()) {
-      org.apache.spark.sql.Column[] rest = partitionBy.stream().skip(1).map(org.apache.spark.sql.functions::col)
-          .toArray(org.apache.spark.sql.Column[]::new);
-      writer = writer.partitionedBy(org.apache.spark.sql.functions.col(partitionBy.get(0)), rest);
-    }
-    Map<String, String> props = identity == null ? Map.of() : identity.toProperties();
-    for (Map.Entry<String, String> e : props.entrySet()) {
-      writer = writer.tableProperty(e.getKey(), e.getValue());
-    }
+    var writer = newDeltaTable(rows, ident, identity);
     try {
       if (saveMode == SaveMode.Overwrite) {
         writer.createOrReplace();
@@ -275,9 +269,10 @@ public final class TableWriter {
     }
   }
 
-  /** One commit creates the catalog table with the rows and the identity properties. */
-  private void createTable(Dataset<Row> rows, ModelIdentity identity) {
-    var writer = rows.writeTo(newTable).using("delta");
+  /** A DataFrameWriterV2 that makes {@code table} a Delta table of {@code rows}, partitioned, with the identity. */
+  private org.apache.spark.sql.DataFrameWriterV2<Row> newDeltaTable(Dataset<Row> rows, String table,
+      ModelIdentity identity) {
+    var writer = rows.writeTo(table).using("delta");
     if (!partitionBy.isEmpty()) {
       org.apache.spark.sql.Column[] rest = partitionBy.stream().skip(1).map(org.apache.spark.sql.functions::col)
           .toArray(org.apache.spark.sql.Column[]::new);
@@ -286,8 +281,13 @@ public final class TableWriter {
     for (Map.Entry<String, String> e : (identity == null ? Map.<String, String>of() : identity.toProperties()).entrySet()) {
       writer = writer.tableProperty(e.getKey(), e.getValue());
     }
+    return writer;
+  }
+
+  /** One commit creates the catalog table with the rows and the identity properties. */
+  private void createTable(Dataset<Row> rows, ModelIdentity identity) {
     try {
-      writer.create();
+      newDeltaTable(rows, newTable, identity).create();
     } catch (org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException e) {
       throw new UsageException("Table " + newTable + " was created by someone else while this run embedded; run again.");
     }

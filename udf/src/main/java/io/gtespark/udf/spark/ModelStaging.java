@@ -92,10 +92,9 @@ final class ModelStaging {
       }
       Map<String, FileStatus> present = new LinkedHashMap<>();
       for (String rel : MODEL_DIR_FILES) {
-        org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path(base, rel);
-        if (fs.exists(src)) {
-          present.put(rel, fs.getFileStatus(src));
-        } else {
+        try {
+          present.put(rel, fs.getFileStatus(new org.apache.hadoop.fs.Path(base, rel)));
+        } catch (java.io.FileNotFoundException gone) {
           // A file gone from the store must not be served from an older copy.
           Path dst = target.resolve(rel);
           Files.deleteIfExists(dst);

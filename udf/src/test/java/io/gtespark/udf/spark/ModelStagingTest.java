@@ -28,13 +28,19 @@ class ModelStagingTest {
     }
   }
 
+  /** A Hadoop configuration under which {@code gtetest://} paths are the local disk seen as a remote store. */
+  private static Configuration remoteLike() {
+    Configuration conf = new Configuration(false);
+    conf.set("fs.gtetest.impl", RemoteLikeFileSystem.class.getName());
+    conf.setBoolean("fs.gtetest.impl.disable.cache", true);
+    return conf;
+  }
+
   @Test
   void aModelReplacedInPlaceWithOneOfEqualSizeIsCopiedAgain() throws Exception {
     Path store = Files.createTempDirectory("gte-remote-store").resolve("fine-tune");
     TinyOnnxModel.tokenVectors(store, new float[] {1f, 2f, 3f, 4f}, new float[4]);
-    Configuration conf = new Configuration(false);
-    conf.set("fs.gtetest.impl", RemoteLikeFileSystem.class.getName());
-    conf.setBoolean("fs.gtetest.impl.disable.cache", true);
+    Configuration conf = remoteLike();
     String ref = "gtetest://" + store.toAbsolutePath();
 
     Path first = ModelStaging.copyToLocal(conf, ref);
@@ -64,9 +70,7 @@ class ModelStagingTest {
   void aFileRemovedFromTheStoreIsNotServedFromTheCacheAndTheErrorNamesTheStore() throws Exception {
     Path store = Files.createTempDirectory("gte-remote-store").resolve("export");
     TinyOnnxModel.tokenVectors(store, new float[] {1f, 2f, 3f, 4f}, new float[4]);
-    Configuration conf = new Configuration(false);
-    conf.set("fs.gtetest.impl", RemoteLikeFileSystem.class.getName());
-    conf.setBoolean("fs.gtetest.impl.disable.cache", true);
+    Configuration conf = remoteLike();
     String ref = "gtetest://" + store.toAbsolutePath();
     Path cached = ModelStaging.copyToLocal(conf, ref);
     assertTrue(Files.exists(cached.resolve("tokenizer.json")));
