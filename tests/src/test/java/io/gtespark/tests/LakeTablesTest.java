@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.udf.encode.VectorMath;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +20,7 @@ import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
-/** Data-lake tables as users keep them: partitioned inputs and outputs, --where, --select. */
+/** Data-lake tables as users keep them: partitioned inputs and outputs, --where, --select, catalog tables, change feeds. */
 class LakeTablesTest extends SharedSparkSession {
   private static final String[] DAYS = {"2024-01-01", "2024-01-02"};
 
@@ -164,6 +165,90 @@ class LakeTablesTest extends SharedSparkSession {
         "--output-table", "plain_parquet", "--mode", "append");
     assertEquals(2, parquetTable.exitCode);
     assertTrue(parquetTable.err.contains("Delta"), parquetTable.err);
+  }
+
+  @Test
+  void aChangeFeedKeepsTheVectorTableEqualToAFullReembeddingOfItsSource() throws Exception {
+    String source = path("cdf-source");
+    spark.read().json(partitionedJson("cdf-json", "")).drop("day").write().format("delta").save(source);
+    spark.sql("ALTER TABLE delta.`" + source + "` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)");
+    String out = path("cdf-vectors");
+    String[] merge = {"embed", "--input", source, "--format", "delta", "--text-col", "text", "--id-col", "id",
+        "--output", out, "--output-format", "delta", "--mode", "merge"};
+    embed(merge);
+    String first = metrics(out).get("inputVersion");
+    assertEquals("1", first, "the version read is recorded for the next run");
+
+    // Three inserts, two text updates, one update of another column, two deletes: four commits.
+    String table = "delta.`" + source + "`";
+    spark.sql("INSERT INTO " + table + " VALUES (500, 'feed-0', 'a fresh item'), (501, 'feed-1', 'another one'), "
+        + "(502, 'feed-0', 'and a third')");
+    spark.sql("UPDATE " + table + " SET text = concat(text, ' (revised)') WHERE id IN (3, 4)");
+    spark.sql("UPDATE " + table + " SET source = 'feed-9' WHERE id = 5");
+    spark.sql("DELETE FROM " + table + " WHERE id IN (6, 7, 501)");
+    String[] sinceFirst = java.util.stream.Stream.concat(Arrays.stream(merge), Stream.of("--since-version", first))
+        .toArray(String[]::new);
+    embed(sinceFirst);
+    Map<String, String> m = metrics(out);
+    assertEquals("4", m.get("rowsEmbedded"), "two inserts that survived and two new texts: " + m);
+    assertEquals("1", m.get("rowsUnchanged"), "the row whose source changed keeps its vector: " + m);
+    assertEquals("3", m.get("rowsDeleted"), m.toString());
+    assertEquals("5", m.get("inputVersion"));
+
+    String full = path("cdf-full");
+    embed("embed", "--input", source, "--format", "delta", "--text-col", "text", "--id-col", "id", "--output", full,
+        "--output-format", "delta");
+    Map<Long, Row> expected = rowsById(full);
+    Map<Long, Row> actual = rowsById(out);
+    assertEquals(expected.keySet(), actual.keySet());
+    assertEquals(40 + 3 - 3, actual.size());
+    for (Map.Entry<Long, Row> e : expected.entrySet()) {
+      Row a = actual.get(e.getKey());
+      Row x = e.getValue();
+      assertEquals((String) x.getAs("text"), (String) a.getAs("text"), "id " + e.getKey());
+      assertEquals((String) x.getAs("source"), (String) a.getAs("source"), "id " + e.getKey());
+      assertTrue(VectorMath.cosine(EngineOnSparkTest.toFloats(x.getList(x.fieldIndex("embedding"))),
+          EngineOnSparkTest.toFloats(a.getList(a.fieldIndex("embedding")))) >= 0.99999,
+          "id " + e.getKey());
+    }
+
+    // Nothing after the current version: nothing to do. A version beyond it, or a non-Delta input, is refused.
+    embed(java.util.stream.Stream.concat(Arrays.stream(merge), Stream.of("--since-version", "5")).toArray(String[]::new));
+    assertEquals("0", metrics(out).get("rowsEmbedded"));
+    assertEquals("0", metrics(out).get("rowsDeleted"));
+    CommandLineRun beyond = CommandLineRun.of(spark, java.util.stream.Stream.concat(Arrays.stream(merge),
+        Stream.of("--since-version", "9")).toArray(String[]::new));
+    assertEquals(2, beyond.exitCode, beyond.err);
+    assertTrue(beyond.err.contains("from 0 to 5"), beyond.err);
+    CommandLineRun append = CommandLineRun.of(spark, "embed", "--input", source, "--format", "delta", "--text-col",
+        "text", "--id-col", "id", "--output", out, "--output-format", "delta", "--mode", "append",
+        "--since-version", "1");
+    assertEquals(2, append.exitCode, append.err);
+    assertTrue(append.err.contains("--mode merge"), append.err);
+  }
+
+  @Test
+  void aChangeFeedThatWasNeverEnabledIsRefusedWithWhatToDo() throws Exception {
+    String source = path("no-cdf-source");
+    spark.read().json(partitionedJson("no-cdf-json", "")).drop("day").write().format("delta").save(source);
+    String out = path("no-cdf-vectors");
+    String[] merge = {"embed", "--input", source, "--format", "delta", "--text-col", "text", "--id-col", "id",
+        "--output", out, "--output-format", "delta", "--mode", "merge"};
+    embed(merge);
+    spark.sql("DELETE FROM delta.`" + source + "` WHERE id = 3");
+    CommandLineRun run = CommandLineRun.of(spark, java.util.stream.Stream.concat(Arrays.stream(merge),
+        Stream.of("--since-version", "0")).toArray(String[]::new));
+    assertEquals(2, run.exitCode, run.err);
+    assertTrue(run.err.contains("delta.enableChangeDataFeed"), run.err);
+    assertEquals(40, spark.read().format("delta").load(out).count(), "nothing was applied");
+  }
+
+  private static Map<Long, Row> rowsById(String table) {
+    Map<Long, Row> out = new TreeMap<>();
+    for (Row r : spark.read().format("delta").load(table).collectAsList()) {
+      out.put(r.getAs("id"), r);
+    }
+    return out;
   }
 
   private static List<String> partitionColumns(String table) {

@@ -3,11 +3,14 @@ package io.gtespark.job.embed;
 import io.delta.tables.DeltaTable;
 import io.gtespark.job.cli.UsageException;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 
 /**
  * {@code --mode merge}: embeds only the input rows whose id is new to the Delta table or whose
@@ -15,6 +18,10 @@ import org.apache.spark.sql.SparkSession;
  * finished merge embeds nothing.
  */
 public final class DeltaMerge {
+  private static final String ACTION = "_gte_action";
+  private static final String EMBED = "embed";
+  private static final String COLUMNS = "columns";
+  private static final String DELETE = "delete";
   private final SparkSession spark;
   private final String output;
   private final String idCol;
@@ -32,9 +39,29 @@ public final class DeltaMerge {
    * the table does not exist yet.
    */
   public Dataset<Row> changedRows(Dataset<Row> hashed) {
-    if (output == null || !DeltaTable.isDeltaTable(spark, output)) {
+    if (!tableExists()) {
       return hashed;
     }
+    Dataset<Row> stored = storedHashes();
+    return hashed.join(stored,
+        hashed.col(idCol).equalTo(stored.col(idCol)).and(ContentHash.sameTexts(hashed, stored, textCols)),
+        "left_anti");
+  }
+
+  /** The rows of {@code hashed} whose id is in the table with the same texts: nothing to embed again. */
+  public Dataset<Row> sameTextRows(Dataset<Row> hashed) {
+    Dataset<Row> stored = storedHashes();
+    return hashed.join(stored,
+        hashed.col(idCol).equalTo(stored.col(idCol)).and(ContentHash.sameTexts(hashed, stored, textCols)),
+        "left_semi");
+  }
+
+  /** True when the output is a Delta table already. */
+  public boolean tableExists() {
+    return output != null && DeltaTable.isDeltaTable(spark, output);
+  }
+
+  private Dataset<Row> storedHashes() {
     Dataset<Row> existing = spark.read().format("delta").load(output);
     for (String c : textCols) {
       if (!Arrays.asList(existing.columns()).contains(ContentHash.column(c))) {
@@ -48,15 +75,12 @@ public final class DeltaMerge {
     for (int i = 0; i < textCols.size(); i++) {
       keep[i + 1] = ContentHash.column(textCols.get(i));
     }
-    Dataset<Row> stored = existing.selectExpr(quoted(keep));
-    return hashed.join(stored,
-        hashed.col(idCol).equalTo(stored.col(idCol)).and(ContentHash.sameTexts(hashed, stored, textCols)),
-        "left_anti");
+    return existing.selectExpr(quoted(keep));
   }
 
   /** Upserts {@code embedded} (changed rows with vectors) by id; creates the table if needed. */
   public void upsert(Dataset<Row> embedded, Consumer<Dataset<Row>> create) {
-    if (output == null || !DeltaTable.isDeltaTable(spark, output)) {
+    if (!tableExists()) {
       create.accept(embedded);
       return;
     }
@@ -65,6 +89,47 @@ public final class DeltaMerge {
         .whenMatched().updateAll()
         .whenNotMatched().insertAll()
         .execute();
+  }
+
+  /**
+   * Applies a change set in one Delta commit: {@code embedded} rows (new vectors) are upserted,
+   * {@code sameText} rows (text unchanged, other columns perhaps changed) update every column but
+   * {@code vectorCols}, and ids in {@code deletedIds} lose their row. {@code source} is the union
+   * made by {@link #changeSet}.
+   */
+  public void applyChanges(Dataset<Row> source, List<String> written, List<String> vectorCols) {
+    Map<String, String> all = new LinkedHashMap<>();
+    Map<String, String> plain = new LinkedHashMap<>();
+    for (String c : written) {
+      all.put("`" + c + "`", "s.`" + c + "`");
+      if (!vectorCols.contains(c)) {
+        plain.put("`" + c + "`", "s.`" + c + "`");
+      }
+    }
+    DeltaTable.forPath(spark, output).as("t")
+        .merge(source.as("s"), "t.`" + idCol + "` = s.`" + idCol + "`")
+        .whenMatched("s." + ACTION + " = '" + DELETE + "'").delete()
+        .whenMatched("s." + ACTION + " = '" + COLUMNS + "'").updateExpr(plain)
+        .whenMatched().updateExpr(all)
+        .whenNotMatched("s." + ACTION + " = '" + EMBED + "'").insertExpr(all)
+        .execute();
+  }
+
+  /** One source for {@link #applyChanges}: each row tagged with what the merge does with it. */
+  public static Dataset<Row> changeSet(Dataset<Row> embedded, Dataset<Row> sameText, Dataset<Row> deletedIds) {
+    return embedded.withColumn(ACTION, functions.lit(EMBED))
+        .unionByName(sameText.withColumn(ACTION, functions.lit(COLUMNS)), true)
+        .unionByName(deletedIds.withColumn(ACTION, functions.lit(DELETE)), true);
+  }
+
+  /** Rows of a change set per action: {embedded, columns only, deleted}. */
+  public static long[] countActions(Dataset<Row> changeSet) {
+    long[] out = new long[3];
+    for (Row r : changeSet.groupBy(ACTION).count().collectAsList()) {
+      int i = EMBED.equals(r.getString(0)) ? 0 : COLUMNS.equals(r.getString(0)) ? 1 : 2;
+      out[i] = r.getLong(1);
+    }
+    return out;
   }
 
   private static String[] quoted(String[] cols) {

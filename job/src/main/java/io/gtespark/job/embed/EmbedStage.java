@@ -6,6 +6,7 @@ import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.io.CatalogTable;
+import io.gtespark.job.io.DeltaSource;
 import io.gtespark.job.io.InputFilter;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.InputPartitions;
@@ -64,6 +65,9 @@ public final class EmbedStage implements Stage {
             "parquet, delta or json (default parquet; delta for --output-table)"),
         OptionSpec.optional("--mode", "spark.gte.output.mode", "error",
             "error, overwrite, append, merge or overwrite-partitions (replace only the partitions written)"),
+        OptionSpec.optional("--since-version", "spark.gte.input.sinceVersion", null,
+            "Delta input with change data feed: apply only the changes after this version (inserts, updates, "
+                + "deletes) to a --mode merge output; the last run's inputVersion in _gte_metrics.json"),
         OptionSpec.optional("--where", "spark.gte.input.where", null,
             "SQL predicate on the input, pushed down to the reader (e.g. \"day >= '2024-01-02'\")"),
         OptionSpec.repeatable("--select", "spark.gte.output.select", false,
@@ -103,7 +107,15 @@ public final class EmbedStage implements Stage {
     // Detected once: the reader and the partition lookup both need it, and detection lists the input.
     InputFormat inputFormat = TableReader.formatOf(spark, options.get("--input"),
         InputFormat.parse(options.get("--format")));
-    Dataset<Row> input = TableReader.read(spark, options.get("--input"), inputFormat);
+    // A Delta input is read at one pinned version, recorded in the metrics for the next --since-version.
+    DeltaSource delta = DeltaSource.of(spark, options.get("--input"), inputFormat);
+    Long sinceVersion = options.get("--since-version") == null ? null : options.getLong("--since-version");
+    if (sinceVersion != null && (delta == null || mode != OutputMode.MERGE)) {
+      throw new UsageException("--since-version applies a Delta table's change data feed to a vector table: it "
+          + "needs a Delta input (--format delta or a Delta catalog table) and --mode merge with --id-col.");
+    }
+    Dataset<Row> input = sinceVersion != null ? delta.changesAfter(sinceVersion, idCol)
+        : delta != null ? delta.snapshot() : TableReader.read(spark, options.get("--input"), inputFormat);
     List<String> partitionBy = options.getAll("--partition-by").isEmpty()
         ? InputPartitions.of(spark, options.get("--input"), inputFormat, input)
         : options.getAll("--partition-by").equals(List.of("none")) ? List.of() : options.getAll("--partition-by");
@@ -112,6 +124,11 @@ public final class EmbedStage implements Stage {
       input = InputFilter.apply(input, where);
     }
     List<String> textCols = options.getAll("--text-col");
+    Dataset<Row> deletedIds = null;
+    if (sinceVersion != null) {
+      deletedIds = input.filter(functions.col(DeltaSource.DELETED)).select(functions.col(idCol));
+      input = input.filter(functions.not(functions.col(DeltaSource.DELETED))).drop(DeltaSource.DELETED);
+    }
     List<String> outputCols = options.getAll("--output-col").isEmpty()
         ? EmbeddingColumns.defaultVectorColumns(textCols) : options.getAll("--output-col");
     EmbeddingColumns.of(input.schema(), textCols, outputCols);
@@ -151,7 +168,10 @@ public final class EmbedStage implements Stage {
     long rowsOut;
     try {
       if (mode == OutputMode.MERGE) {
-        merged = merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer, written);
+        merged = deletedIds != null
+            ? applyChanges(spark, input, deletedIds, idCol, textCols, spec, identity, columns, counters, writer,
+                written, outputCols)
+            : merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer, written);
         rowsOut = merged[1];
       } else {
         long before = mode == OutputMode.APPEND && writer.exists() ? writer.committedRows() : 0;
@@ -182,11 +202,48 @@ public final class EmbedStage implements Stage {
     if (merged != null) {
       metrics.put("rowsIn", merged[0]).put("rowsEmbedded", merged[1]).put("rowsUnchanged", merged[0] - merged[1]);
     }
+    if (delta != null) {
+      metrics.put("inputVersion", delta.version());
+    }
+    if (sinceVersion != null) {
+      metrics.put("sinceVersion", sinceVersion).put("rowsDeleted", merged[2]);
+    }
     metrics.put("countsNote", "rowsOut, rowsIn, rowsEmbedded and rowsUnchanged are exact (counted from the input "
         + "and the committed rows); rows, nulls, empties, truncated, tokens and batches are engine counters, which "
         + "a recomputed or speculative task can add to twice");
     metrics.writeTo(writer.output(), spark.sparkContext().hadoopConfiguration());
     System.out.println(metrics.summary());
+  }
+
+  /**
+   * Applies a change feed in one Delta commit: embeds the inserted rows and those whose text
+   * changed, updates the other columns of rows whose text did not, deletes the deleted ids.
+   * Returns {inserted or updated rows, rows embedded, rows deleted}, exact; the difference of the
+   * first two is the rows whose text did not change.
+   */
+  private static long[] applyChanges(SparkSession spark, Dataset<Row> upserts, Dataset<Row> deletedIds,
+      String idCol, List<String> textCols, EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns,
+      EncodeCountersAccumulator counters, TableWriter writer, List<String> written, List<String> vectorCols) {
+    DeltaMerge merge = new DeltaMerge(spark, writer.output(), idCol, textCols);
+    if (!merge.tableExists()) {
+      throw new UsageException("--since-version updates a vector table that an earlier embed made, but "
+          + writer.output() + " is not a Delta table yet: run the same command once without --since-version.");
+    }
+    Dataset<Row> hashed = ContentHash.withHashes(upserts, textCols);
+    List<String> plain = new ArrayList<>(written);
+    plain.removeAll(vectorCols);
+    Dataset<Row> embedded = OutputColumns.select(DatasetEmbedder.embed(merge.changedRows(hashed), spec, columns,
+        counters), written);
+    // Materialised once: MERGE reads its source more than once, and embedding twice would double the cost.
+    Dataset<Row> changes = DeltaMerge.changeSet(embedded, OutputColumns.select(merge.sameTextRows(hashed), plain),
+        deletedIds).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      long[] actions = DeltaMerge.countActions(changes);
+      merge.applyChanges(changes, written, vectorCols);
+      return new long[] {actions[0] + actions[1], actions[0], actions[2]};
+    } finally {
+      changes.unpersist();
+    }
   }
 
   /** Embeds and upserts only new or changed rows; returns {input rows, rows embedded}, both exact. */
