@@ -165,6 +165,18 @@ class LakeTablesTest extends SharedSparkSession {
         "--output-table", "plain_parquet", "--mode", "append");
     assertEquals(2, parquetTable.exitCode);
     assertTrue(parquetTable.err.contains("Delta"), parquetTable.err);
+
+    // Catalog tables as inputs: a Parquet one is read as it is, a Delta one at a version that is recorded.
+    String fromParquetTable = path("lake-from-parquet-table");
+    embed("embed", "--input", "plain_parquet", "--format", "table", "--text-col", "text", "--output", fromParquetTable);
+    assertEquals(40, spark.read().parquet(fromParquetTable).count());
+    assertEquals(null, metrics(fromParquetTable).get("inputVersion"));
+    String fromDeltaTable = path("lake-from-delta-table");
+    embed("embed", "--input", "news_vectors", "--format", "table", "--text-col", "text", "--output-col", "again",
+        "--output", fromDeltaTable);
+    assertEquals(40, spark.read().parquet(fromDeltaTable).count());
+    long latest = spark.sql("DESCRIBE HISTORY news_vectors LIMIT 1").first().<Long>getAs("version");
+    assertEquals(String.valueOf(latest), metrics(fromDeltaTable).get("inputVersion"));
   }
 
   @Test

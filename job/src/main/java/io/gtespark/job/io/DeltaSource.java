@@ -39,10 +39,16 @@ public final class DeltaSource {
     if (format == InputFormat.DELTA) {
       location = input;
     } else if (format == InputFormat.TABLE) {
-      Row detail = spark.sql("DESCRIBE DETAIL " + input).first();
-      if (!"delta".equalsIgnoreCase(detail.getString(detail.fieldIndex("format")))) {
+      if (!spark.catalog().tableExists(input)) {
+        return null; // the reader says which table is missing
+      }
+      String provider = spark.sql("DESCRIBE TABLE EXTENDED " + input).filter("col_name = 'Provider'")
+          .select("data_type").as(org.apache.spark.sql.Encoders.STRING()).collectAsList().stream()
+          .findFirst().orElse("");
+      if (!"delta".equalsIgnoreCase(provider.trim())) {
         return null;
       }
+      Row detail = spark.sql("DESCRIBE DETAIL " + input).first();
       location = detail.getString(detail.fieldIndex("location"));
     } else {
       return null;
