@@ -5,6 +5,7 @@ import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.bench.BenchStage;
 import io.gtespark.job.bench.CorpusStage;
 import io.gtespark.job.cluster.ClusterStage;
+import io.gtespark.job.dedup.DedupStage;
 import io.gtespark.job.embed.EmbedStage;
 import io.gtespark.job.pipeline.PipelineStage;
 import io.gtespark.job.similarity.SimilarityStage;
@@ -27,7 +28,7 @@ public final class GteSparkMain {
   private static final Map<String, Stage> STAGES = new LinkedHashMap<>();
 
   static {
-    for (Stage s : new Stage[] {new EmbedStage(), new SimilarityStage(), new ClusterStage(),
+    for (Stage s : new Stage[] {new EmbedStage(), new SimilarityStage(), new ClusterStage(), new DedupStage(),
         new PipelineStage(), new BenchStage(), new CorpusStage()}) {
       STAGES.put(s.name(), s);
     }

@@ -17,10 +17,11 @@ import org.apache.spark.sql.functions;
  * approximate result also returned. Only the sample's ids and two top-K lists per sampled query
  * reach the driver.
  */
-final class RecallProbe {
+public final class RecallProbe {
   private RecallProbe() {}
 
-  static Map<String, Object> measure(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus,
+  /** Recall of {@code approx} against exact search on a seeded sample of {@code queries}: recallQueries, recallAtK, recallNeighbours. */
+  public static Map<String, Object> measure(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus,
       Dataset<Row> approx, int k, boolean excludeSelf, double minScore, int sampleSize, long seed, int blockRows,
       SearchCache cache) {
     Map<String, Object> out = new LinkedHashMap<>();

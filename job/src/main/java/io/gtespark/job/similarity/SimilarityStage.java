@@ -38,9 +38,6 @@ import org.apache.spark.util.LongAccumulator;
  * embedding outputs or raw text embedded on the fly.
  */
 public final class SimilarityStage implements Stage {
-  /** Cells each query probes by default: measured to give recall@10 >= 0.95 (docs/benchmarks.md). */
-  static final int DEFAULT_NPROBE = 24;
-
   @Override
   public String name() {
     return "similarity";
@@ -77,22 +74,10 @@ public final class SimilarityStage implements Stage {
             "drop pairs scoring below this (near-duplicate detection: e.g. 0.95); default none"),
         OptionSpec.flag("--approx", "spark.gte.similarity.approx", "approximate search with an inverted file: "
             + "k-means cells over the corpus, each query scored against its --nprobe nearest cells; recall measured"),
-        OptionSpec.optional("--nlist", "spark.gte.similarity.nlist", "auto",
-            "cells of --approx: auto (about 4 x sqrt(corpus rows)) or a number"),
-        OptionSpec.optional("--nprobe", "spark.gte.similarity.nprobe", String.valueOf(DEFAULT_NPROBE),
-            "cells each query searches with --approx (more: better recall, slower)"),
-        OptionSpec.optional("--train-sample", "spark.gte.similarity.trainSample", "auto",
-            "corpus rows the cells are trained on: auto (40 per cell, at least 10,000) or a number"),
-        OptionSpec.optional("--train-iter", "spark.gte.similarity.trainIter", "5",
-            "k-means iterations when training the cells (it stops earlier once no centroid moves)"),
-        OptionSpec.optional("--recall-sample", "spark.gte.similarity.recallSample", "200",
-            "queries whose --approx recall@K is measured against exact search (0: off)"),
-        OptionSpec.optional("--seed", "spark.gte.similarity.seed", "42", "seed of the cells and the recall sample"),
-        OptionSpec.optional("--block-rows", "spark.gte.similarity.blockRows", "4096",
-            "rows per block scored with one matrix product (and the chunk size of big cells)"),
         OptionSpec.optional("--output", "spark.gte.output", null, "output path"),
         OptionSpec.optional("--output-format", "spark.gte.output.format", "parquet", "parquet, delta or json"),
         OptionSpec.optional("--mode", "spark.gte.output.mode", "error", "error or overwrite")));
+    specs.addAll(IvfOptions.specs("spark.gte.similarity", "--approx"));
     specs.addAll(EngineOptions.specs());
     return specs;
   }
@@ -124,10 +109,7 @@ public final class SimilarityStage implements Stage {
     if (k < 1) {
       throw new UsageException("--top-k must be at least 1.");
     }
-    int blockRows = options.getInt("--block-rows");
-    if (blockRows < 1) {
-      throw new UsageException("--block-rows must be at least 1.");
-    }
+    int blockRows = IvfOptions.blockRows(options);
     boolean approx = options.isOn("--approx");
     double minScore = options.get("--min-score") != null ? options.getDouble("--min-score")
         : Double.NEGATIVE_INFINITY;
@@ -181,7 +163,7 @@ public final class SimilarityStage implements Stage {
         Dataset<Row> d = self ? q : approx ? cache.add(corpus.withVectors().persist(StorageLevel.MEMORY_AND_DISK()))
             : corpus.withVectors();
         if (approx) {
-          IvfTopK.Result ivf = IvfTopK.topK(spark, q, d, self, k, self, minScore, ivfSettings(options, blockRows),
+          IvfTopK.Result ivf = IvfTopK.topK(spark, q, d, self, k, self, minScore, IvfOptions.settings(options),
               cache, pairsScored);
           result = cache.add(ivf.topK.persist(StorageLevel.MEMORY_AND_DISK()));
           ivfResult = ivf;
@@ -222,20 +204,6 @@ public final class SimilarityStage implements Stage {
     VectorTable t = VectorTable.load(spark, input, format, idCol, vectorCol, textCol, spec);
     tables.add(t);
     return t;
-  }
-
-  private static IvfTopK.Settings ivfSettings(StageOptions options, int blockRows) {
-    int nlist = options.get("--nlist").equals("auto") ? 0 : options.getInt("--nlist");
-    int trainSample = options.get("--train-sample").equals("auto") ? 0 : options.getInt("--train-sample");
-    int nprobe = options.getInt("--nprobe");
-    if (nlist < 0 || trainSample < 0 || nprobe < 1) {
-      throw new UsageException("--nlist and --train-sample must be auto or positive, and --nprobe at least 1.");
-    }
-    int iterations = options.getInt("--train-iter");
-    if (iterations < 1) {
-      throw new UsageException("--train-iter must be at least 1.");
-    }
-    return new IvfTopK.Settings(nlist, nprobe, trainSample, iterations, options.getLong("--seed"), blockRows);
   }
 
   /**

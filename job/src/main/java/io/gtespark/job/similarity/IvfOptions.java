@@ -1,0 +1,59 @@
+package io.gtespark.job.similarity;
+
+import io.gtespark.job.cli.OptionSpec;
+import io.gtespark.job.cli.StageOptions;
+import io.gtespark.job.cli.UsageException;
+import java.util.List;
+
+/**
+ * The inverted-file knobs shared by every stage that searches k-means cells ({@code similarity
+ * --approx}, {@code dedup}), each under its stage's property prefix.
+ */
+public final class IvfOptions {
+  /** Cells each query probes by default: measured to give recall@10 >= 0.95 (docs/benchmarks.md). */
+  public static final int DEFAULT_NPROBE = 24;
+
+  private IvfOptions() {}
+
+  /** The options, their properties under {@code prefix} (e.g. {@code spark.gte.similarity}). */
+  public static List<OptionSpec> specs(String prefix, String what) {
+    return List.of(
+        OptionSpec.optional("--nlist", prefix + ".nlist", "auto",
+            "cells of " + what + ": auto (about 4 x sqrt(corpus rows)) or a number"),
+        OptionSpec.optional("--nprobe", prefix + ".nprobe", String.valueOf(DEFAULT_NPROBE),
+            "cells each query searches with " + what + " (more: better recall, slower)"),
+        OptionSpec.optional("--train-sample", prefix + ".trainSample", "auto",
+            "corpus rows the cells are trained on: auto (40 per cell, at least 10,000) or a number"),
+        OptionSpec.optional("--train-iter", prefix + ".trainIter", "5",
+            "k-means iterations when training the cells (it stops earlier once no centroid moves)"),
+        OptionSpec.optional("--recall-sample", prefix + ".recallSample", "200",
+            "queries whose " + what + " recall is measured against exact search (0: off)"),
+        OptionSpec.optional("--seed", prefix + ".seed", "42", "seed of the cells and the recall sample"),
+        OptionSpec.optional("--block-rows", prefix + ".blockRows", "4096",
+            "rows per block scored with one matrix product (and the chunk size of big cells)"));
+  }
+
+  /** {@code --block-rows}, checked. */
+  public static int blockRows(StageOptions options) {
+    int blockRows = options.getInt("--block-rows");
+    if (blockRows < 1) {
+      throw new UsageException("--block-rows must be at least 1.");
+    }
+    return blockRows;
+  }
+
+  /** The settings the options give, checked. */
+  public static IvfTopK.Settings settings(StageOptions options) {
+    int nlist = options.get("--nlist").equals("auto") ? 0 : options.getInt("--nlist");
+    int trainSample = options.get("--train-sample").equals("auto") ? 0 : options.getInt("--train-sample");
+    int nprobe = options.getInt("--nprobe");
+    if (nlist < 0 || trainSample < 0 || nprobe < 1) {
+      throw new UsageException("--nlist and --train-sample must be auto or positive, and --nprobe at least 1.");
+    }
+    int iterations = options.getInt("--train-iter");
+    if (iterations < 1) {
+      throw new UsageException("--train-iter must be at least 1.");
+    }
+    return new IvfTopK.Settings(nlist, nprobe, trainSample, iterations, options.getLong("--seed"), blockRows(options));
+  }
+}
