@@ -170,7 +170,17 @@ class DedupTest extends SharedSparkSession {
         assertTrue(planted >= 40, "and most planted pairs: " + planted);
       }
     }
+    double closest = 0;
+    for (long a : vectors.keySet()) {
+      for (long b : vectors.keySet()) {
+        if (a % 1000 != b % 1000) {
+          closest = Math.max(closest, cosine(a, b));
+        }
+      }
+    }
+    table.append("highest cosine between rows of two different documents: ").append(closest).append("\n");
     System.out.print(table);
+    assertTrue(closest < Double.parseDouble(io.gtespark.job.dedup.DedupStage.DEFAULT_THRESHOLD));
   }
 
   @Test

@@ -263,7 +263,18 @@ class SimilarityClusterTest extends SharedSparkSession {
     double ari = adjustedRand(cluster);
     // Chance level is 0; six clearly different topics should be recovered almost perfectly.
     assertTrue(ari > 0.6, "adjusted Rand index " + ari);
-    System.out.printf("cluster: adjusted Rand index vs topics %.3f%n", ari);
+    // The SGEMM spherical fit clusters as well as MLlib's own KMeans fit did (same seed).
+    String mllib = path("clusters-mllib");
+    CommandLineRun before = CommandLineRun.of(spark, "cluster", "--input", embeddings, "--k", "6", "--seed", "7",
+        "--algorithm", "mllib-kmeans", "--output", mllib);
+    assertEquals(0, before.exitCode, before.err);
+    Map<Long, Integer> mllibCluster = new HashMap<>();
+    spark.read().parquet(mllib + "/assignments").collectAsList().forEach(r -> mllibCluster.put(r.getLong(0), r.getInt(1)));
+    double mllibAri = adjustedRand(mllibCluster);
+    System.out.printf("cluster: adjusted Rand index vs topics %.3f (MLlib's KMeans fit: %.3f)%n", ari, mllibAri);
+    assertTrue(ari >= mllibAri - 0.05, "spherical " + ari + " vs MLlib " + mllibAri);
+    assertTrue(run.out.contains("cluster done: k 6, silhouette ") && run.out.contains("largest first ["), run.out);
+    assertTrue(run.out.contains("cluster: k 6, iteration 1 of at most"), "iterations are reported: " + run.out);
 
     long sizes = 0;
     long expectedRepresentatives = 0;
@@ -298,15 +309,19 @@ class SimilarityClusterTest extends SharedSparkSession {
   }
 
   @Test
-  void pipelineWritesEmbeddingsNeighboursAndClusters() {
+  void pipelineWritesEmbeddingsNeighboursClustersAndDedup() {
     String out = path("pipeline");
     CommandLineRun run = CommandLineRun.of(spark, "pipeline", "--input", SAMPLE.toString(), "--text-col", "text",
-        "--id-col", "id", "--k", "6", "--top-k", "3", "--output", out);
+        "--id-col", "id", "--k", "6", "--top-k", "3", "--dedup-threshold", "0.9", "--output", out);
     assertEquals(0, run.exitCode, run.err);
     assertEquals(50, spark.read().parquet(out + "/embeddings").count());
     assertEquals(48 * 3, spark.read().parquet(out + "/neighbours").count());
     assertEquals(48, spark.read().parquet(out + "/clusters/assignments").count());
     assertNotEquals(0, spark.read().parquet(out + "/clusters/representatives").count());
+    // The sample holds no near-duplicates at 0.9: dedup keeps all 50 rows, with the embeddings' columns.
+    assertEquals(50, spark.read().parquet(out + "/dedup/kept").count());
+    assertEquals(0, spark.read().parquet(out + "/dedup/duplicates").count());
+    assertTrue(java.util.Arrays.asList(spark.read().parquet(out + "/dedup/kept").columns()).contains("embedding"));
   }
 
   /** Adjusted Rand index of the clustering against the sample's topic labels. */

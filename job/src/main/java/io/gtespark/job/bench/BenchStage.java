@@ -3,6 +3,7 @@ package io.gtespark.job.bench;
 import io.gtespark.job.Stage;
 import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
+import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputIdentity;
@@ -55,7 +56,13 @@ public final class BenchStage implements Stage {
   @Override
   public List<OptionSpec> options() {
     List<OptionSpec> specs = new ArrayList<>(Arrays.asList(
-        OptionSpec.required("--input", "spark.gte.bench.input", "corpus (e.g. from the corpus stage)"),
+        OptionSpec.optional("--input", "spark.gte.bench.input", null, "corpus (e.g. from the corpus stage)"),
+        OptionSpec.optional("--vectors", "spark.gte.bench.vectors", null,
+            "an embedding output: time the cluster stage's k-means fit against a bare Lloyd loop instead"),
+        OptionSpec.optional("--vector-col", "spark.gte.vectorCol", "embedding", "vector column of --vectors"),
+        OptionSpec.optional("--k", "spark.gte.bench.k", "50", "clusters of the --vectors comparison"),
+        OptionSpec.optional("--max-iter", "spark.gte.bench.maxIter", "20", "iterations of the --vectors comparison"),
+        OptionSpec.optional("--seed", "spark.gte.bench.seed", "42", "seed of the --vectors comparison"),
         OptionSpec.optional("--format", "spark.gte.bench.format", "auto", "input format"),
         OptionSpec.optional("--text-col", "spark.gte.bench.textCol", "text", "text column"),
         OptionSpec.optional("--runs", "spark.gte.bench.runs", "3", "timed runs per measurement"),
@@ -111,6 +118,14 @@ public final class BenchStage implements Stage {
   public void run(SparkSession spark, StageOptions options) {
     int runs = options.getInt("--runs");
     int warmup = options.getInt("--warmup");
+    if (options.get("--vectors") != null) {
+      LloydBench.run(spark, options.get("--vectors"), options.get("--vector-col"), options.getInt("--k"),
+          options.getInt("--max-iter"), runs, warmup, options.getLong("--seed"));
+      return;
+    }
+    if (options.get("--input") == null) {
+      throw new UsageException("bench needs --input CORPUS (or --vectors EMBEDDINGS for the k-means comparison).");
+    }
     String textCol = options.get("--text-col");
     Dataset<Row> input = TableReader.read(spark, options.get("--input"), InputFormat.parse(options.get("--format")));
     EmbeddingColumns.of(input.schema(), List.of(textCol), List.of("embedding"));

@@ -11,19 +11,27 @@ public final class ClusterSettings {
   final long seed;
   final int maxIter;
   final boolean bisecting;
+  /** MLlib's own KMeans (k-means|| and its Lloyd loop) instead of the SGEMM spherical k-means. */
+  final boolean mllibKMeans;
   final boolean cosine;
   final int representatives;
 
-  ClusterSettings(int k, int kMin, int kMax, long seed, int maxIter, boolean bisecting, boolean cosine,
-      int representatives) {
+  ClusterSettings(int k, int kMin, int kMax, long seed, int maxIter, boolean bisecting, boolean mllibKMeans,
+      boolean cosine, int representatives) {
     this.k = k;
     this.kMin = kMin;
     this.kMax = kMax;
     this.seed = seed;
     this.maxIter = maxIter;
     this.bisecting = bisecting;
+    this.mllibKMeans = mllibKMeans;
     this.cosine = cosine;
     this.representatives = representatives;
+  }
+
+  /** True when the fit is the SGEMM spherical k-means: k-means with the cosine distance. */
+  boolean spherical() {
+    return !bisecting && !mllibKMeans && cosine;
   }
 
   static ClusterSettings from(StageOptions o) {
@@ -37,9 +45,10 @@ public final class ClusterSettings {
     if (k == 0 && (kMin < 2 || kMax < kMin)) {
       throw new UsageException("--k auto needs 2 <= --k-min <= --k-max, got " + kMin + " and " + kMax + ".");
     }
-    String algorithm = o.getChoice("--algorithm", "kmeans", "bisecting");
+    String algorithm = o.getChoice("--algorithm", "kmeans", "mllib-kmeans", "bisecting");
     String distance = o.getChoice("--distance", "cosine", "euclidean");
     return new ClusterSettings(k, kMin, kMax, o.getLong("--seed"), o.getInt("--max-iter"),
-        algorithm.equals("bisecting"), distance.equals("cosine"), o.getInt("--representatives"));
+        algorithm.equals("bisecting"), algorithm.equals("mllib-kmeans"), distance.equals("cosine"),
+        o.getInt("--representatives"));
   }
 }

@@ -7,6 +7,8 @@ import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.io.OutputFormat;
 import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.job.metrics.MemoryProbe;
+import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.job.io.OutputMode;
 import io.gtespark.job.io.TableWriter;
 import io.gtespark.job.vectors.VectorTable;
@@ -52,7 +54,8 @@ public final class ClusterStage implements Stage {
         OptionSpec.optional("--k-max", "spark.gte.cluster.kMax", "10", "largest k tried by --k auto"),
         OptionSpec.optional("--seed", "spark.gte.cluster.seed", "42", "random seed"),
         OptionSpec.optional("--max-iter", "spark.gte.cluster.maxIter", "30", "maximum iterations"),
-        OptionSpec.optional("--algorithm", "spark.gte.cluster.algorithm", "kmeans", "kmeans or bisecting"),
+        OptionSpec.optional("--algorithm", "spark.gte.cluster.algorithm", "kmeans",
+            "kmeans (cosine: SGEMM spherical k-means, an MLlib KMeansModel), mllib-kmeans (MLlib's fit) or bisecting"),
         OptionSpec.optional("--distance", "spark.gte.cluster.distance", "cosine", "cosine or euclidean"),
         OptionSpec.optional("--representatives", "spark.gte.cluster.representatives", "3",
             "texts nearest each centroid to keep"),
@@ -65,6 +68,7 @@ public final class ClusterStage implements Stage {
 
   @Override
   public void run(SparkSession spark, StageOptions options) {
+    long start = System.nanoTime();
     String output = options.get("--output");
     OutputMode mode = OutputMode.parse(options.get("--mode"));
     if (mode != OutputMode.ERROR && mode != OutputMode.OVERWRITE) {
@@ -88,6 +92,7 @@ public final class ClusterStage implements Stage {
     }
 
     OutputMode partMode = OutputMode.OVERWRITE;
+    long writeStart = System.nanoTime();
     try {
       new TableWriter(spark, output + "/assignments", format, partMode).write(result.assignments(), table.identity());
       new TableWriter(spark, output + "/centroids", format, partMode).write(result.centroids(), table.identity());
@@ -99,8 +104,27 @@ public final class ClusterStage implements Stage {
       result.release();
       table.release();
     }
+    System.out.printf("cluster: assignments, centroids and representatives written (%.1f s)%n",
+        (System.nanoTime() - writeStart) / 1e9);
     Map<String, Object> summary = new LinkedHashMap<>(result.summary());
     OutputIdentity.writeJson(new Path(output, "summary.json"), summary, spark.sparkContext().hadoopConfiguration());
-    System.out.println("cluster done: " + summary);
+    RunMetrics metrics = RunMetrics.forStage("cluster");
+    summary.forEach(metrics::put);
+    metrics.put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0)
+        .put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
+    metrics.writeTo(output, spark.sparkContext().hadoopConfiguration());
+    System.out.println(doneLine(summary, output));
+  }
+
+  /** The console's last line: k, silhouette, the smallest and largest cluster, and all sizes largest first. */
+  static String doneLine(Map<String, Object> summary, String output) {
+    @SuppressWarnings("unchecked")
+    Map<Integer, Long> sizes = (Map<Integer, Long>) summary.get("sizes");
+    List<Long> sorted = new ArrayList<>(sizes.values());
+    sorted.sort(java.util.Comparator.reverseOrder());
+    return String.format("cluster done: k %s, silhouette %.4f, %s rows clustered (%s without a vector), cluster "
+        + "sizes %d to %d, largest first %s; written to %s", summary.get("k"), (Double) summary.get("silhouette"),
+        summary.get("clusteredRows"), summary.get("excludedNullVectors"), sorted.get(sorted.size() - 1), sorted.get(0),
+        sorted, output);
   }
 }

@@ -6,7 +6,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.gtespark.job.vectors.SphericalKMeans;
+import io.gtespark.udf.vectors.VectorRows;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.Model;
+import org.apache.spark.ml.util.Identifiable;
+import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.ml.clustering.BisectingKMeans;
 import org.apache.spark.ml.clustering.BisectingKMeansModel;
 import org.apache.spark.ml.clustering.KMeans;
@@ -27,6 +32,9 @@ import org.apache.spark.sql.types.StructType;
 /** Fits KMeans or BisectingKMeans on a vector table and derives assignments, sizes and representatives. */
 public final class VectorClusterer {
   private final ClusterSettings settings;
+  private long phaseStart = System.nanoTime();
+  /** Training costs of the spherical fits, which carry no MLlib training summary. */
+  private final Map<Model<?>, Double> costs = new java.util.IdentityHashMap<>();
 
   VectorClusterer(ClusterSettings settings) {
     this.settings = settings;
@@ -35,9 +43,9 @@ public final class VectorClusterer {
   /** Clusters the rows of {@code table} that have a vector; rows without one are counted, not fitted. */
   public ClusterResult fit(VectorTable table) {
     long total = table.rows().count();
-    Dataset<Row> rows = table.withVectors()
-        .withColumn("features", org.apache.spark.ml.functions.array_to_vector(functions.col(VectorTable.VECTOR)))
-        .cache();
+    // MLlib's fits read cached ML vectors on every pass; the spherical fit caches its own float
+    // arrays (below) and reads the table as stored twice more, to count and to assign.
+    Dataset<Row> rows = settings.spherical() ? table.withVectors() : withFeatures(table.withVectors()).cache();
     try {
       return fit(table, rows, total);
     } catch (RuntimeException e) {
@@ -48,11 +56,27 @@ public final class VectorClusterer {
 
   private ClusterResult fit(VectorTable table, Dataset<Row> rows, long total) {
     long n = rows.count();
+    phase("rows read and cached");
     if (n < 2) {
       throw new UsageException("Clustering needs at least 2 rows with a vector; the input has " + n + " (of " + total
           + " rows, the rest have null vectors).");
     }
     Map<Integer, Double> tried = new LinkedHashMap<>();
+    // The spherical fit reads unit float[] rows: one more cached copy while it runs, freed after.
+    JavaRDD<float[]> unit = settings.spherical()
+        ? rows.select(VectorTable.VECTOR).javaRDD().map(r -> VectorRows.unit(r, 0)).persist(StorageLevel.MEMORY_AND_DISK())
+        : null;
+    try {
+      return fit(table, rows, total, n, tried, unit);
+    } finally {
+      if (unit != null) {
+        unit.unpersist(false);
+      }
+    }
+  }
+
+  private ClusterResult fit(VectorTable table, Dataset<Row> rows, long total, long n, Map<Integer, Double> tried,
+      JavaRDD<float[]> unit) {
     Model<?> model;
     int k;
     if (settings.k == 0) {
@@ -60,8 +84,8 @@ public final class VectorClusterer {
       double bestScore = Double.NEGATIVE_INFINITY;
       Model<?> bestModel = null;
       for (int candidate = settings.kMin; candidate <= Math.min(settings.kMax, n - 1); candidate++) {
-        Model<?> m = train(rows, candidate);
-        double s = silhouette(m.transform(rows));
+        Model<?> m = train(rows, unit, candidate);
+        double s = silhouette(m.transform(settings.spherical() ? withFeatures(rows) : rows), n);
         tried.put(candidate, s);
         if (s > bestScore) {
           bestScore = s;
@@ -80,11 +104,11 @@ public final class VectorClusterer {
         throw new UsageException("--k " + settings.k + " is more than the " + n + " rows with vectors.");
       }
       k = settings.k;
-      model = train(rows, k);
+      model = train(rows, unit, k);
     }
     // Only the fitted rows and the final assignments are cached: a third cached copy of every
     // vector (the predictions) pushed a 200k-row run under a 2 GiB heap into spills and full GCs.
-    Dataset<Row> predicted = model.transform(rows);
+    Dataset<Row> predicted = model.transform(settings.spherical() ? withFeatures(rows) : rows);
     Vector[] centers = centers(model);
     float[][] centroids = new float[centers.length][];
     for (int c = 0; c < centers.length; c++) {
@@ -116,7 +140,9 @@ public final class VectorClusterer {
     for (Row r : assigned.groupBy("cluster").count().collectAsList()) {
       sizes.put(r.getInt(0), r.getLong(1));
     }
-    double silhouette = tried.containsKey(k) ? tried.get(k) : silhouette(assigned);
+    phase("rows assigned to their clusters");
+    double silhouette = tried.containsKey(k) ? tried.get(k) : silhouette(assigned, n);
+    phase("silhouette");
     rows.unpersist();
     List<Row> centroidRows = new ArrayList<>();
     for (int c = 0; c < centroids.length; c++) {
@@ -141,13 +167,16 @@ public final class VectorClusterer {
               functions.col(VectorTable.TEXT).as("text"), functions.col("distance"));
     }
     summary.put("k", k);
-    summary.put("algorithm", settings.bisecting ? "bisecting" : "kmeans");
+    summary.put("algorithm", settings.bisecting ? "bisecting" : settings.spherical() ? "kmeans (spherical, SGEMM)"
+        : settings.mllibKMeans ? "mllib-kmeans" : "kmeans");
     summary.put("distance", settings.cosine ? "cosine" : "euclidean");
     summary.put("seed", settings.seed);
     summary.put("rows", total);
     summary.put("clusteredRows", n);
     summary.put("excludedNullVectors", total - n);
     summary.put("silhouette", silhouette);
+    summary.put("silhouetteRows", Math.min(n, SILHOUETTE_ROWS));
+    summary.put("silhouetteSampled", n > SILHOUETTE_ROWS);
     summary.put("cost", cost(model));
     summary.put("sizes", sizes);
     if (!tried.isEmpty()) {
@@ -156,7 +185,31 @@ public final class VectorClusterer {
     return new ClusterResult(assignments, centroidTable, representatives, summary, assigned);
   }
 
-  private Model<?> train(Dataset<Row> rows, int k) {
+  private Model<?> train(Dataset<Row> rows, JavaRDD<float[]> unit, int k) {
+    if (unit != null) {
+      SphericalKMeans.Model fitted = SphericalKMeans.fit(unit, k, settings.maxIter, settings.seed,
+          (i, max, cost, moved, seconds) -> System.out.printf("cluster: k %d, iteration %d of at most %d: cost %.2f, "
+              + "%d centres moved (%.1f s)%n", k, i, max, cost, moved, seconds));
+      phase(String.format("k %d fitted in %d iterations", k, fitted.iterations));
+      org.apache.spark.mllib.linalg.Vector[] centres = new org.apache.spark.mllib.linalg.Vector[k];
+      for (int c = 0; c < k; c++) {
+        double[] d = new double[fitted.centroids[c].length];
+        for (int i = 0; i < d.length; i++) {
+          d[i] = fitted.centroids[c][i];
+        }
+        centres[c] = org.apache.spark.mllib.linalg.Vectors.dense(d);
+      }
+      // A standard MLlib model: it predicts, saves and loads like one that KMeans.fit made.
+      KMeansModel model = new KMeansModel(Identifiable.randomUID("kmeans"),
+          new org.apache.spark.mllib.clustering.KMeansModel(centres, "cosine", fitted.cost, fitted.iterations));
+      model.set(model.distanceMeasure(), "cosine");
+      model.set(model.k(), k);
+      model.set(model.maxIter(), settings.maxIter);
+      model.set(model.seed(), settings.seed);
+      model.setFeaturesCol("features").setPredictionCol("cluster");
+      costs.put(model, fitted.cost);
+      return model;
+    }
     if (settings.bisecting) {
       return new BisectingKMeans().setK(k).setSeed(settings.seed).setMaxIter(settings.maxIter)
           .setDistanceMeasure(settings.cosine ? "cosine" : "euclidean").setFeaturesCol("features")
@@ -167,9 +220,25 @@ public final class VectorClusterer {
         .setPredictionCol("cluster").fit(rows);
   }
 
-  private double silhouette(Dataset<Row> predicted) {
+  /** One console line per finished phase with its seconds, so a slow step shows itself. */
+  private void phase(String what) {
+    long now = System.nanoTime();
+    System.out.printf("cluster: %s (%.1f s)%n", what, (now - phaseStart) / 1e9);
+    phaseStart = now;
+  }
+
+  private static Dataset<Row> withFeatures(Dataset<Row> rows) {
+    return rows.withColumn("features", org.apache.spark.ml.functions.array_to_vector(functions.col(VectorTable.VECTOR)));
+  }
+
+  /** Rows the silhouette is measured on at most: a seeded sample of larger tables (summary: silhouetteRows). */
+  static final long SILHOUETTE_ROWS = 10_000;
+
+  private double silhouette(Dataset<Row> predicted, long n) {
+    Dataset<Row> measured = n <= SILHOUETTE_ROWS ? predicted
+        : predicted.sample(false, Math.min(1.0, 1.05 * SILHOUETTE_ROWS / n), settings.seed);
     return new ClusteringEvaluator().setFeaturesCol("features").setPredictionCol("cluster")
-        .setDistanceMeasure(settings.cosine ? "cosine" : "squaredEuclidean").evaluate(predicted);
+        .setDistanceMeasure(settings.cosine ? "cosine" : "squaredEuclidean").evaluate(measured);
   }
 
   private static Vector[] centers(Model<?> model) {
@@ -177,7 +246,10 @@ public final class VectorClusterer {
         : ((BisectingKMeansModel) model).clusterCenters();
   }
 
-  private static double cost(Model<?> model) {
+  private double cost(Model<?> model) {
+    if (costs.containsKey(model)) {
+      return costs.get(model);
+    }
     return model instanceof KMeansModel ? ((KMeansModel) model).summary().trainingCost()
         : ((BisectingKMeansModel) model).summary().trainingCost();
   }

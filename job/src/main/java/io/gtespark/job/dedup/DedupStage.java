@@ -12,6 +12,7 @@ import io.gtespark.job.io.OutputMode;
 import io.gtespark.job.io.TableReader;
 import io.gtespark.job.io.TableWriter;
 import io.gtespark.job.metrics.MemoryProbe;
+import io.gtespark.job.metrics.ProgressListener;
 import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.job.similarity.ExactTopK;
 import io.gtespark.job.similarity.IvfOptions;
@@ -117,6 +118,9 @@ public final class DedupStage implements Stage {
         .put("keep", rule.name().toLowerCase()).put("maxNeighbours", maxNeighbours)
         .put("search", threshold >= 1 ? "exact copies only" : exact ? "exact" : "ivf");
     SearchCache cache = new SearchCache();
+    // Tasks done, elapsed and an ETA every 10 s while the search's jobs run.
+    ProgressListener progress = new ProgressListener("dedup", System.out, 10_000);
+    spark.sparkContext().addSparkListener(progress);
     try {
       Row counts = table.rows().agg(functions.count(functions.lit(1)),
           functions.countDistinct(functions.col(VectorTable.ID)),
@@ -145,8 +149,11 @@ public final class DedupStage implements Stage {
           functions.col(NearDuplicateGroups.ORDER), functions.col(VectorTable.ID), functions.col(VectorTable.VECTOR)))
           .as("_rep"));
       Dataset<Row> keyed = vectors.join(firstCopy, new String[] {"_h1", "_h2"});
+      // Wrapped in coalesce so that the optimizer does not make the vectors a join key: a sort on a
+      // normalised float array costs minutes where comparing the matched pairs costs nothing.
       Column isCopy = functions.col(VectorTable.ID).notEqual(functions.col("_rep." + VectorTable.ID))
-          .and(functions.col(VectorTable.VECTOR).equalTo(functions.col("_rep." + VectorTable.VECTOR)));
+          .and(functions.coalesce(functions.col(VectorTable.VECTOR).equalTo(functions.col("_rep." + VectorTable.VECTOR)),
+              functions.lit(false)));
       Dataset<Row> copies = cache.add(keyed.filter(isCopy).select(functions.col(VectorTable.ID),
           functions.col("_rep." + VectorTable.ID).as("_copy_of")).persist(StorageLevel.MEMORY_AND_DISK()));
       Dataset<Row> distinct = cache.add(keyed.filter(functions.not(isCopy)).select(functions.col(VectorTable.ID),
@@ -184,7 +191,7 @@ public final class DedupStage implements Stage {
         if (ivfResult != null) {
           ivfResult.stats().forEach(metrics::put);
         }
-        NearDuplicateGroups groups = NearDuplicateGroups.decide(spark, distinct, pairs, rule);
+        NearDuplicateGroups groups = NearDuplicateGroups.decide(spark, distinct, pairs, pairRows, rule);
         decisions = cache.add(groups.decisions());
         metrics.put("labelRounds", groups.rounds());
         if (!exact) {
@@ -222,6 +229,7 @@ public final class DedupStage implements Stage {
           .put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0)
           .put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
     } finally {
+      spark.sparkContext().removeSparkListener(progress);
       cache.release();
       table.release();
     }
@@ -231,7 +239,10 @@ public final class DedupStage implements Stage {
     System.out.printf("dedup done: %s rows, %s kept, %s removed (%s exact copies) at threshold %s; recall %s%n",
         metrics.values().get("rows"), metrics.values().get("kept"), metrics.values().get("removed"),
         metrics.values().get("exactCopies"), threshold,
-        metrics.values().get("recallAtK") == null ? "not measured" : metrics.values().get("recallAtK"));
+        metrics.values().get("recallAtK") != null ? metrics.values().get("recallAtK")
+            : metrics.values().get("recallQueries") != null && ((Number) metrics.values().get("recallQueries")).longValue() > 0
+            ? "n/a (no pair at or above the threshold among " + metrics.values().get("recallQueries") + " sampled rows)"
+            : "not measured");
   }
 
   private static String idType(Dataset<Row> rows) {

@@ -3,14 +3,13 @@ package io.gtespark.job.dedup;
 import io.gtespark.job.vectors.VectorTable;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -19,7 +18,7 @@ import scala.Tuple2;
 
 /**
  * Groups of near-duplicates from the pairs a search found at or above the threshold: the
- * connected components of that graph (min-label propagation with pointer jumping, as Datasets),
+ * connected components of that graph (min-label propagation with pointer jumping, as RDDs),
  * then {@link GreedyKeep} inside each group, one group per task call. Rows in no pair are not
  * touched: they are kept.
  */
@@ -31,6 +30,8 @@ public final class NearDuplicateGroups {
   /** The rule's sort key of a row (smaller is kept first). */
   public static final String ORDER = "_keep_order";
   private static final int MAX_ROUNDS = 100;
+  /** Pairs per partition of the grouping rounds: each round is a few small shuffles, so few tasks. */
+  private static final long PAIRS_PER_PARTITION = 200_000;
 
   private final int rounds;
   private final Dataset<Row> decisions;
@@ -55,45 +56,58 @@ public final class NearDuplicateGroups {
 
   /**
    * Groups {@code rows} (id, vector, {@link #ORDER}) by {@code pairs} (query_id, doc_id, score,
-   * every score at or above the threshold) and decides each group with {@code rule}.
+   * every score at or above the threshold; {@code pairRows} of them) and decides each group
+   * with {@code rule}.
    */
-  public static NearDuplicateGroups decide(SparkSession spark, Dataset<Row> rows, Dataset<Row> pairs, KeepRule rule) {
-    Dataset<Row> edges = pairs
-        .select(functions.least(functions.col("query_id"), functions.col("doc_id")).as("a"),
-            functions.greatest(functions.col("query_id"), functions.col("doc_id")).as("b"),
-            functions.col("score"))
-        .groupBy("a", "b").agg(functions.max("score").as("score"))
+  public static NearDuplicateGroups decide(SparkSession spark, Dataset<Row> rows, Dataset<Row> pairs, long pairRows,
+      KeepRule rule) {
+    // As RDDs: Catalyst's size estimate of a join multiplies its sides' estimates, and a
+    // checkpointed round keeps the estimate of the round before, so Dataset rounds grew it
+    // (and the planning time) exponentially.
+    // One partitioner for every round: a union of RDDs adds up their partitions, and a
+    // reduceByKey without one keeps the largest, so the rounds would double the tasks.
+    HashPartitioner partitioner = new HashPartitioner((int) Math.max(spark.sparkContext().defaultParallelism(),
+        Math.min(100_000, pairRows / PAIRS_PER_PARTITION)));
+    JavaRDD<GreedyKeep.Edge> edges = pairs.select("query_id", "doc_id", "score").javaRDD()
+        .mapToPair(r -> {
+          boolean ordered = compare(r.get(0), r.get(1)) <= 0;
+          return new Tuple2<>(new Tuple2<>(ordered ? r.get(0) : r.get(1), ordered ? r.get(1) : r.get(0)),
+              r.getDouble(2));
+        })
+        .reduceByKey(partitioner, Math::max)
+        .map(t -> new GreedyKeep.Edge(t._1()._1(), t._1()._2(), t._2()))
         .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> labels = edges.select(functions.col("a").as("node"), functions.col("a").as("label"))
-        .union(edges.select(functions.col("b").as("node"), functions.col("a").as("label")))
-        .groupBy("node").agg(functions.min("label").as("label"))
-        .localCheckpoint();
+    JavaPairRDD<Object, Object> adjacent = edges.flatMapToPair(e -> List.of(new Tuple2<>(e.a, e.b),
+        new Tuple2<>(e.b, e.a)).iterator()).partitionBy(partitioner).persist(StorageLevel.MEMORY_AND_DISK());
+    JavaPairRDD<Object, Object> labels = adjacent.union(adjacent.keys().mapToPair(n -> new Tuple2<>(n, n)))
+        .reduceByKey(partitioner, NearDuplicateGroups::min).persist(StorageLevel.MEMORY_AND_DISK());
     int round = 0;
-    while (true) {
-      round++;
-      if (round > MAX_ROUNDS) {
-        edges.unpersist();
-        throw new IllegalStateException("Near-duplicate groups did not settle in " + MAX_ROUNDS + " rounds of label "
-            + "propagation; the pairs above --threshold form chains too long to follow. Raise --threshold.");
+    try {
+      while (true) {
+        round++;
+        if (round > MAX_ROUNDS) {
+          throw new IllegalStateException("Near-duplicate groups did not settle in " + MAX_ROUNDS + " rounds of label "
+              + "propagation; the pairs above --threshold form chains too long to follow. Raise --threshold.");
+        }
+        JavaPairRDD<Object, Object> next = step(labels, adjacent, partitioner).persist(StorageLevel.MEMORY_AND_DISK());
+        long changed = next.join(labels, partitioner).filter(t -> !t._2()._1().equals(t._2()._2())).count();
+        System.out.printf("dedup: grouping round %d, %d labels changed%n", round, changed);
+        labels.unpersist(false);
+        labels = next;
+        if (changed == 0) {
+          break;
+        }
       }
-      Dataset<Row> next = step(labels, edges).localCheckpoint();
-      Dataset<Row> old = labels.withColumnRenamed("label", "old");
-      long changed = next.join(old, "node").filter(functions.col("label").notEqual(functions.col("old"))).count();
-      labels = next;
-      if (changed == 0) {
-        break;
-      }
+    } finally {
+      adjacent.unpersist(false);
     }
-    Dataset<Row> members = labels.join(rows, labels.col("node").equalTo(rows.col(VectorTable.ID)))
-        .select(functions.col("label"), functions.col(VectorTable.ID), functions.col(ORDER),
-            functions.col(VectorTable.VECTOR));
-    Dataset<Row> labelled = edges.join(labels, edges.col("a").equalTo(labels.col("node")))
-        .select(functions.col("label"), functions.col("a"), functions.col("b"), functions.col("score"));
-    JavaPairRDD<Object, GreedyKeep.Member> byGroup = members.javaRDD().mapToPair(r -> new Tuple2<>(r.get(0),
-        new GreedyKeep.Member(r.get(1), r.getDouble(2), floats(r.getList(3)))));
-    JavaPairRDD<Object, GreedyKeep.Edge> edgesByGroup = labelled.javaRDD().mapToPair(r -> new Tuple2<>(r.get(0),
-        new GreedyKeep.Edge(r.get(1), r.get(2), r.getDouble(3))));
-    JavaRDD<Row> decided = byGroup.cogroup(edgesByGroup).flatMap(g -> {
+    JavaPairRDD<Object, GreedyKeep.Member> byGroup = labels.join(rows.select(VectorTable.ID, ORDER, VectorTable.VECTOR)
+            .javaRDD().mapToPair(r -> new Tuple2<>(r.get(0), r)), partitioner)
+        .mapToPair(t -> new Tuple2<>(t._2()._1(), new GreedyKeep.Member(t._1(), t._2()._2().getDouble(1),
+            floats(t._2()._2().getList(2)))));
+    JavaPairRDD<Object, GreedyKeep.Edge> edgesByGroup = edges.mapToPair(e -> new Tuple2<Object, GreedyKeep.Edge>(e.a, e))
+        .join(labels, partitioner).mapToPair(t -> new Tuple2<>(t._2()._2(), t._2()._1()));
+    JavaRDD<Row> decided = byGroup.cogroup(edgesByGroup, partitioner).flatMap(g -> {
       List<GreedyKeep.Member> m = new ArrayList<>();
       g._2()._1().forEach(m::add);
       List<GreedyKeep.Edge> e = new ArrayList<>();
@@ -109,26 +123,28 @@ public final class NearDuplicateGroups {
         .add(SCORE, DataTypes.DoubleType, true).add(GROUP, id, false);
     Dataset<Row> out = spark.createDataFrame(decided, schema).persist(StorageLevel.MEMORY_AND_DISK());
     out.count();
-    edges.unpersist();
+    edges.unpersist(false);
+    labels.unpersist(false);
     return new NearDuplicateGroups(round, out);
   }
 
-  /** One round: every node takes its label's label (pointer jumping), then the smallest label across each pair. */
-  private static Dataset<Row> step(Dataset<Row> labels, Dataset<Row> edges) {
-    Dataset<Row> parent = labels.select(functions.col("node").as("p_node"), functions.col("label").as("p_label"));
-    Dataset<Row> jumped = labels.join(parent, labels.col("label").equalTo(parent.col("p_node")), "left")
-        .select(functions.col("node"),
-            functions.least(functions.col("label"), functions.coalesce(functions.col("p_label"), functions.col("label")))
-                .as("label"));
-    Dataset<Row> la = jumped.select(functions.col("node").as("la_node"), functions.col("label").as("la"));
-    Dataset<Row> lb = jumped.select(functions.col("node").as("lb_node"), functions.col("label").as("lb"));
-    Dataset<Row> paired = edges.join(la, edges.col("a").equalTo(la.col("la_node")))
-        .join(lb, edges.col("b").equalTo(lb.col("lb_node")));
-    Column low = functions.least(functions.col("la"), functions.col("lb"));
-    return jumped
-        .union(paired.select(functions.col("a").as("node"), low.as("label")))
-        .union(paired.select(functions.col("b").as("node"), low.as("label")))
-        .groupBy("node").agg(functions.min("label").as("label"));
+  /** One round: every node takes its label's label (pointer jumping), then the smallest label among its neighbours'. */
+  private static JavaPairRDD<Object, Object> step(JavaPairRDD<Object, Object> labels, JavaPairRDD<Object, Object> adjacent,
+      HashPartitioner partitioner) {
+    JavaPairRDD<Object, Object> jumped = labels.mapToPair(t -> new Tuple2<>(t._2(), t._1())).join(labels, partitioner)
+        .mapToPair(t -> new Tuple2<>(t._2()._1(), min(t._1(), t._2()._2())));
+    JavaPairRDD<Object, Object> received = adjacent.join(jumped, partitioner)
+        .mapToPair(t -> new Tuple2<>(t._2()._1(), t._2()._2()));
+    return jumped.union(received).reduceByKey(partitioner, NearDuplicateGroups::min);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static int compare(Object a, Object b) {
+    return ((Comparable) a).compareTo(b);
+  }
+
+  private static Object min(Object a, Object b) {
+    return compare(a, b) <= 0 ? a : b;
   }
 
   private static float[] floats(List<Object> list) {

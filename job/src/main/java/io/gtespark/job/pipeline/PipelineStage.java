@@ -6,6 +6,7 @@ import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.cluster.ClusterStage;
+import io.gtespark.job.dedup.DedupStage;
 import io.gtespark.job.embed.EmbedStage;
 import io.gtespark.job.similarity.SimilarityStage;
 import java.util.ArrayList;
@@ -27,8 +28,8 @@ public final class PipelineStage implements Stage {
 
   @Override
   public String summary() {
-    return "embed, then similarity --self and cluster on the result, in one submission "
-        + "(output folders embeddings/, neighbours/, clusters/).";
+    return "embed, then similarity --self and cluster on the result (and dedup with --dedup-threshold), in one "
+        + "submission (output folders embeddings/, neighbours/, clusters/, dedup/).";
   }
 
   @Override
@@ -51,7 +52,10 @@ public final class PipelineStage implements Stage {
             "cells each row searches with --approx (default: similarity's)"),
         OptionSpec.optional("--k", "spark.gte.cluster.k", "auto", "clusters, or auto"),
         OptionSpec.optional("--seed", "spark.gte.cluster.seed", "42", "clustering seed"),
-        OptionSpec.optional("--representatives", "spark.gte.cluster.representatives", "3", "texts per cluster to keep")));
+        OptionSpec.optional("--representatives", "spark.gte.cluster.representatives", "3", "texts per cluster to keep"),
+        OptionSpec.optional("--dedup-threshold", "spark.gte.pipeline.dedupThreshold", null,
+            "end with dedup at this cosine (output dedup/kept, dedup/duplicates); default: no dedup step"),
+        OptionSpec.optional("--dedup-keep", "spark.gte.dedup.keep", "first", "which row of a duplicate group dedup keeps")));
     specs.addAll(EngineOptions.specs());
     return specs;
   }
@@ -96,7 +100,17 @@ public final class PipelineStage implements Stage {
     run(spark, new ClusterStage(), List.of("--input", embeddings, "--format", format, "--id-col", o.get("--id-col"),
         "--text-col", o.get("--text-col"), "--k", o.get("--k"), "--seed", o.get("--seed"), "--representatives",
         o.get("--representatives"), "--output", out + "/clusters", "--output-format", format, "--mode", mode));
-    System.out.println("pipeline done: " + out + "/{embeddings,neighbours,clusters}");
+    if (o.get("--dedup-threshold") != null) {
+      List<String> dedup = new ArrayList<>(List.of("--input", embeddings, "--format", format, "--id-col",
+          o.get("--id-col"), "--text-col", o.get("--text-col"), "--threshold", o.get("--dedup-threshold"), "--keep",
+          o.get("--dedup-keep"), "--output", out + "/dedup", "--output-format", format, "--mode", mode));
+      if (o.get("--nprobe") != null) {
+        dedup.addAll(List.of("--nprobe", o.get("--nprobe")));
+      }
+      run(spark, new DedupStage(), dedup);
+    }
+    System.out.println("pipeline done: " + out + "/{embeddings,neighbours,clusters"
+        + (o.get("--dedup-threshold") != null ? ",dedup" : "") + "}");
   }
 
   private static void run(SparkSession spark, Stage stage, List<String> args) {

@@ -11,6 +11,7 @@ import io.gtespark.job.io.OutputMode;
 import io.gtespark.job.io.TableReader;
 import io.gtespark.job.io.TableWriter;
 import io.gtespark.job.metrics.MemoryProbe;
+import io.gtespark.job.metrics.ProgressListener;
 import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.api.SentenceComparison;
@@ -120,6 +121,9 @@ public final class SimilarityStage implements Stage {
     RunMetrics metrics = RunMetrics.forStage("similarity").put("k", k)
         .put("minScore", options.get("--min-score") == null ? null : minScore);
     SearchCache cache = new SearchCache();
+    // Tasks done, elapsed and an ETA every 10 s while the search's jobs run.
+    ProgressListener progress = new ProgressListener("similarity", System.out, 10_000);
+    spark.sparkContext().addSparkListener(progress);
     List<VectorTable> tables = new ArrayList<>();
     try {
       Dataset<Row> result;
@@ -182,6 +186,7 @@ public final class SimilarityStage implements Stage {
         }
       }
     } finally {
+      spark.sparkContext().removeSparkListener(progress);
       cache.release();
       tables.forEach(VectorTable::release);
     }

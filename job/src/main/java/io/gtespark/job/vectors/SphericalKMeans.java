@@ -25,10 +25,17 @@ public final class SphericalKMeans {
     private static final long serialVersionUID = 1L;
     public final float[][] centroids;
     public final int iterations;
+    /** Sum over the rows of 1 - cosine to their centroid, as of the last assignment (NaN if none ran). */
+    public final double cost;
 
     Model(float[][] centroids, int iterations) {
+      this(centroids, iterations, Double.NaN);
+    }
+
+    Model(float[][] centroids, int iterations, double cost) {
       this.centroids = centroids;
       this.iterations = iterations;
+      this.cost = cost;
     }
 
     /** The centroids as a block whose ids are the cell numbers. */
@@ -52,20 +59,182 @@ public final class SphericalKMeans {
     if (init.isEmpty()) {
       throw new IllegalArgumentException("k-means needs at least one vector");
     }
-    float[][] centroids = init.toArray(new float[0][]);
+    return lloyd(vectors, init.toArray(new float[0][]), maxIter, null);
+  }
+
+  /** What a fit reports after each iteration (on the driver). */
+  public interface Progress {
+    void iteration(int iteration, int maxIter, double cost, int moved, double seconds);
+  }
+
+  /**
+   * Fits {@code k} centroids for clustering: {@link #SEEDINGS} greedy k-means++ seedings, each
+   * refined on a seeded sample of at least 10,000 rows (20 per centroid) on the driver, the best
+   * of them then moved by at most {@code maxIter} distributed Lloyd iterations over all rows. {@code vectors} should be persisted.
+   */
+  public static Model fit(JavaRDD<float[]> vectors, int k, int maxIter, long seed, Progress progress) {
+    List<float[]> sample = vectors.takeSample(false, (int) Math.max(10_000L, 20L * k), seed);
+    if (sample.size() < k) {
+      throw new IllegalArgumentException("k-means with k = " + k + " needs at least k vectors, not " + sample.size());
+    }
+    // Several seedings are cheap next to one Lloyd pass over the table: start from the best one.
+    java.util.Random random = new java.util.Random(seed);
+    float[][] best = null;
+    double bestPotential = Double.POSITIVE_INFINITY;
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    for (int run = 0; run < SEEDINGS; run++) {
+      Model onSample = fitLocally(sample, plusPlus(sample, k, random), SAMPLE_ITERATIONS, threads);
+      if (onSample.cost < bestPotential) {
+        bestPotential = onSample.cost;
+        best = onSample.centroids;
+      }
+    }
+    return lloyd(vectors, best, maxIter, progress);
+  }
+
+  /**
+   * Seedings tried by {@link #fit}, each refined by {@link #SAMPLE_ITERATIONS} Lloyd iterations on
+   * the sample on the driver; the lowest cost on the sample wins (a cheap n_init).
+   */
+  static final int SEEDINGS = 5;
+  static final int SAMPLE_ITERATIONS = 10;
+
+  /**
+   * Greedy k-means++ seeding with the cosine distance (as scikit-learn seeds): each step draws
+   * 2 + ln(k) candidates with probability proportional to a row's distance (1 - cosine) to its
+   * nearest centre so far, and keeps the one that lowers the total distance most. The candidates
+   * are scored against all rows with one SGEMM.
+   */
+  public static float[][] plusPlus(List<float[]> rows, int k, java.util.Random random) {
+    int n = rows.size();
+    int dim = rows.get(0).length;
+    float[] flat = new float[n * dim];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(rows.get(i), 0, flat, i * dim, dim);
+    }
+    int trials = 2 + (int) Math.log(k);
+    float[][] centres = new float[k][];
+    centres[0] = rows.get(random.nextInt(n)).clone();
+    float[] scores = new float[n * trials];
+    VectorBlock.of(List.of(0), List.of(centres[0])).scoreRows(flat, 0, n, scores);
+    double[] distance = new double[n];
+    for (int i = 0; i < n; i++) {
+      distance[i] = Math.max(0, 1 - scores[i]);
+    }
+    double[] cumulative = new double[n];
+    for (int c = 1; c < k; c++) {
+      double total = 0;
+      for (int i = 0; i < n; i++) {
+        total += distance[i];
+        cumulative[i] = total;
+      }
+      List<Object> ids = new ArrayList<>();
+      List<float[]> candidates = new ArrayList<>();
+      int[] picked = new int[trials];
+      for (int t = 0; t < trials; t++) {
+        int pick;
+        if (total > 0) {
+          pick = java.util.Arrays.binarySearch(cumulative, random.nextDouble() * total);
+          pick = Math.min(n - 1, pick >= 0 ? pick : -pick - 1);
+        } else {
+          pick = random.nextInt(n); // every row sits on a centre: any pick is as good
+        }
+        picked[t] = pick;
+        ids.add(t);
+        candidates.add(rows.get(pick));
+      }
+      VectorBlock.of(ids, candidates).scoreRows(flat, 0, n, scores);
+      int best = 0;
+      double bestPotential = Double.POSITIVE_INFINITY;
+      for (int t = 0; t < trials; t++) {
+        double potential = 0;
+        for (int i = 0; i < n; i++) {
+          potential += Math.min(distance[i], Math.max(0, 1 - scores[i * trials + t]));
+        }
+        if (potential < bestPotential) {
+          bestPotential = potential;
+          best = t;
+        }
+      }
+      centres[c] = rows.get(picked[best]).clone();
+      for (int i = 0; i < n; i++) {
+        distance[i] = Math.min(distance[i], Math.max(0, 1 - scores[i * trials + best]));
+      }
+    }
+    return centres;
+  }
+
+  /** Distributed Lloyd iterations from the given centres (copied), as {@link #fit} runs them after seeding. */
+  public static Model fitFrom(JavaRDD<float[]> vectors, float[][] init, int maxIter, Progress progress) {
+    float[][] centres = new float[init.length][];
+    for (int c = 0; c < init.length; c++) {
+      centres[c] = init[c].clone();
+    }
+    return lloyd(vectors, centres, maxIter, progress);
+  }
+
+  /**
+   * The same Lloyd iterations on one machine without Spark: {@code threads} threads each sum a
+   * slice of {@code rows} with the same SGEMM assignment. The reference the bench compares
+   * the distributed fit with.
+   */
+  public static Model fitLocally(List<float[]> rows, float[][] init, int maxIter, int threads) {
+    float[][] centres = new float[init.length][];
+    for (int c = 0; c < init.length; c++) {
+      centres[c] = init[c].clone();
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      int iter = 0;
+      double cost = Double.NaN;
+      while (iter < maxIter) {
+        iter++;
+        VectorBlock block = new Model(centres, iter).block();
+        List<java.util.concurrent.Future<Sums>> parts = new ArrayList<>();
+        int slice = (rows.size() + threads - 1) / threads;
+        for (int t = 0; t < threads; t++) {
+          List<float[]> part = rows.subList(Math.min(rows.size(), t * slice), Math.min(rows.size(), (t + 1) * slice));
+          parts.add(pool.submit(() -> Sums.of(part.iterator(), block)));
+        }
+        Sums total = null;
+        for (java.util.concurrent.Future<Sums> f : parts) {
+          Sums part = f.get();
+          total = total == null ? part : total.add(part);
+        }
+        cost = total.cost;
+        if (total.moveCentres(centres) == 0) {
+          break;
+        }
+      }
+      return new Model(centres, iter, cost);
+    } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("local k-means failed", e);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Model lloyd(JavaRDD<float[]> vectors, float[][] centroids, int maxIter, Progress progress) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(vectors.context());
     int iter = 0;
+    double cost = Double.NaN;
     while (iter < maxIter) {
       iter++;
+      long start = System.nanoTime();
       Broadcast<VectorBlock> b = jsc.broadcast(new Model(centroids, iter).block());
       Sums total = vectors.mapPartitions((Iterator<float[]> it) -> List.of(Sums.of(it, b.value())).iterator())
           .treeReduce(Sums::add);
       b.destroy();
-      if (total.moveCentres(centroids) == 0) {
+      cost = total.cost;
+      int moved = total.moveCentres(centroids);
+      if (progress != null) {
+        progress.iteration(iter, maxIter, cost, moved, (System.nanoTime() - start) / 1e9);
+      }
+      if (moved == 0) {
         break;
       }
     }
-    return new Model(centroids, iter);
+    return new Model(centroids, iter, cost);
   }
 
   /**
@@ -103,6 +272,7 @@ public final class SphericalKMeans {
     private static final long serialVersionUID = 1L;
     final double[] sums;
     final long[] counts;
+    double cost;
 
     Sums(int cells, int dim) {
       this.sums = new double[cells * dim];
@@ -126,6 +296,7 @@ public final class SphericalKMeans {
         for (int i = 0; i < n; i++) {
           int c = nearest[i][0];
           s.counts[c]++;
+          s.cost += Math.max(0, 1 - router.score(i, c));
           int off = c * dim;
           for (int d = 0; d < dim; d++) {
             s.sums[off + d] += tile[i * dim + d];
@@ -163,6 +334,7 @@ public final class SphericalKMeans {
       for (int i = 0; i < counts.length; i++) {
         counts[i] += other.counts[i];
       }
+      cost += other.cost;
       return this;
     }
   }
