@@ -40,35 +40,14 @@ class DriverCrashTest extends SharedSparkSession {
     return LocalSubmit.start(args, "-Dspark.master=local[2]", log);
   }
 
-  /**
-   * Starts the command and kills it with SIGKILL as soon as {@code midJob} is seen: an event that
-   * only happens once the job is under way, so the kill is known to land in the middle of it.
-   */
   private static void runAndKill(List<String> args, Path log, BooleanSupplier midJob, String what) throws Exception {
-    Process p = launch(args, log);
-    long end = System.currentTimeMillis() + 180_000;
-    while (!midJob.getAsBoolean()) {
-      assertTrue(p.isAlive(), "the run ended before " + what + ":\n" + Files.readString(log));
-      assertTrue(System.currentTimeMillis() < end, "timed out waiting for " + what + ":\n" + Files.readString(log));
-      Thread.sleep(20);
-    }
-    p.destroyForcibly(); // SIGKILL: no shutdown hooks, no cleanup
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-    assertEquals(137, p.exitValue(), "killed by SIGKILL, not ended on its own:\n" + Files.readString(log));
+    KillOnEvent.runAndKill(args, log, midJob, what);
   }
 
   /** Whether a task of the Parquet write at {@code out} has committed its files (the job has not). */
   private static boolean aTaskCommitted(String out) {
     File[] tasks = new File(out, "_temporary/0").listFiles((d, n) -> n.startsWith("task_"));
     return tasks != null && tasks.length > 0;
-  }
-
-  private static boolean contains(Path log, String text) {
-    try {
-      return Files.readString(log).contains(text);
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   private static void runToEnd(List<String> args) throws Exception {
@@ -105,7 +84,7 @@ class DriverCrashTest extends SharedSparkSession {
     List<String> second = new ArrayList<>(List.of("embed", "--input", corpus("second.jsonl", 900).toString()));
     second.addAll(common);
     Path log = scratch.resolve("killed-merge.log");
-    runAndKill(second, log, () -> contains(log, "ONNX session for"), "the merge to start embedding");
+    runAndKill(second, log, () -> KillOnEvent.logContains(log, "ONNX session for"), "the merge to start embedding");
     assertEquals(300, spark.read().format("delta").load(table).count(),
         "the killed merge had begun embedding and committed nothing");
     runToEnd(second);

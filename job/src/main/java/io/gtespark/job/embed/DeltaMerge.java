@@ -22,6 +22,9 @@ public final class DeltaMerge {
   private static final String EMBED = "embed";
   private static final String COLUMNS = "columns";
   private static final String DELETE = "delete";
+  /** Delta's session settings that make a DML command such as MERGE idempotent (Delta's writer options do not reach it). */
+  private static final String TXN_APP_ID = "spark.databricks.delta.write.txnAppId";
+  private static final String TXN_VERSION = "spark.databricks.delta.write.txnVersion";
   private final SparkSession spark;
   private final String output;
   private final String idCol;
@@ -89,6 +92,24 @@ public final class DeltaMerge {
         .whenMatched().updateAll()
         .whenNotMatched().insertAll()
         .execute();
+  }
+
+  /**
+   * {@link #upsert} as the idempotent commit ({@code txnAppId}, {@code txnVersion}): Delta records
+   * the pair in the same commit and skips a MERGE whose version it has already seen for the app id.
+   * The table must exist.
+   */
+  public void upsertInTransaction(Dataset<Row> embedded, String txnAppId, long txnVersion) {
+    spark.conf().set(TXN_APP_ID, txnAppId);
+    spark.conf().set(TXN_VERSION, String.valueOf(txnVersion));
+    try {
+      upsert(embedded, rows -> {
+        throw new IllegalStateException("Delta table " + output + " vanished between two slices of run " + txnAppId);
+      });
+    } finally {
+      spark.conf().unset(TXN_APP_ID);
+      spark.conf().unset(TXN_VERSION);
+    }
   }
 
   /**

@@ -37,6 +37,9 @@ import org.apache.spark.storage.StorageLevel;
  * (input, columns, model, output state) runs before any row is embedded.
  */
 public final class EmbedStage implements Stage {
+  /** Rows per Delta commit when --commit-rows is not given: an hour or two of one executor's work on CPU. */
+  public static final long DEFAULT_COMMIT_ROWS = 1_000_000L;
+
   @Override
   public String name() {
     return "embed";
@@ -81,6 +84,23 @@ public final class EmbedStage implements Stage {
             "Delta append: a stable name of this pipeline; with --txn-version a rerun never doubles rows"),
         OptionSpec.optional("--txn-version", "spark.gte.delta.txnVersion", null,
             "Delta append: this run's number, increasing per run (e.g. the scheduler's run number)"),
+        OptionSpec.deferring("--commit-rows", "spark.gte.output.commitRows", DEFAULT_COMMIT_ROWS + " (Delta append and merge)",
+            "Delta append or merge: commit in slices of about N rows, each an idempotent commit; a rerun of the same "
+                + "command after a crash embeds only the slices not committed (0: one commit)"),
+        OptionSpec.optional("--run-id", "spark.gte.output.runId", null,
+            "name of a sliced run (default: derived from input, output, model and settings); a new name starts "
+                + "a new run over the same table"),
+        OptionSpec.flag("--stream", "spark.gte.stream",
+            "Structured Streaming: embed the files arriving in --input (or a Delta table's new versions) into a "
+                + "Delta --output, exactly once across restarts (needs --checkpoint)"),
+        OptionSpec.optional("--checkpoint", "spark.gte.stream.checkpoint", null,
+            "--stream: the stream's checkpoint directory (which files or versions are done)"),
+        OptionSpec.optional("--trigger", "spark.gte.stream.trigger", "available-now",
+            "--stream: available-now (what has arrived, then stop) or an interval such as '5 minutes'"),
+        OptionSpec.optional("--max-files-per-trigger", "spark.gte.stream.maxFilesPerTrigger", null,
+            "--stream: at most N new files per micro-batch"),
+        OptionSpec.optional("--max-bytes-per-trigger", "spark.gte.stream.maxBytesPerTrigger", null,
+            "--stream: about at most this many bytes per micro-batch (e.g. 1g)"),
         OptionSpec.optional("--partitions", "spark.gte.partitions", null,
             "repartition the input into N partitions before embedding (default: keep the input's)")));
     specs.addAll(EngineOptions.specs());
@@ -94,9 +114,13 @@ public final class EmbedStage implements Stage {
     if ((outputTable == null) == (options.get("--output") == null)) {
       throw new UsageException("Name where the vectors go: --output PATH or --output-table NAME (one of them).");
     }
+    boolean stream = options.isOn("--stream");
     OutputFormat outputFormat = OutputFormat.parse(options.get("--output-format") != null
-        ? options.get("--output-format") : outputTable != null ? "delta" : "parquet");
+        ? options.get("--output-format") : outputTable != null || stream ? "delta" : "parquet");
     OutputMode mode = OutputMode.parse(options.get("--mode"));
+    if (stream) {
+      mode = requireStreamable(options, outputFormat, mode);
+    }
     String idCol = options.get("--id-col");
     if (mode == OutputMode.MERGE && (outputFormat != OutputFormat.DELTA || idCol == null)) {
       throw new UsageException("--mode merge embeds only new or changed rows into a Delta table: it needs "
@@ -104,6 +128,8 @@ public final class EmbedStage implements Stage {
     }
     // The model first: a broken or missing model fails in a second, before any job reads the input.
     EncoderSpec spec = EngineOptions.settings(spark, options).toSpec(spark);
+    String vectorType = options.getChoice("--vector-type", "float32", "float16");
+    ModelIdentity identity = spec.identity().withVectorType(vectorType);
     // Detected once: the reader and the partition lookup both need it, and detection lists the input.
     InputFormat inputFormat = TableReader.formatOf(spark, options.get("--input"),
         InputFormat.parse(options.get("--format")));
@@ -114,9 +140,23 @@ public final class EmbedStage implements Stage {
       throw new UsageException("--since-version applies a Delta table's change data feed to a vector table: it "
           + "needs a Delta input (--format delta or a Delta catalog table) and --mode merge with --id-col.");
     }
-    Dataset<Row> input = sinceVersion != null ? delta.changesAfter(sinceVersion, idCol)
+    SliceSettings slicing = SliceSettings.of(options, outputFormat, mode, stream
+        ? "a batch run: a stream commits each micro-batch by itself"
+        : sinceVersion != null ? "a whole input: --since-version applies its change set in one commit" : null);
+    String location = outputTable == null ? options.get("--output") : CatalogTable.locationOf(spark, outputTable);
+    // A resumed append reads the Delta version its first attempt planned on, not the latest.
+    SlicePlan resumed = slicing.enabled() && mode == OutputMode.APPEND
+        ? SlicePlan.load(location, slicing.runId(options, location, identity, null), conf(spark)) : null;
+    if (resumed != null && resumed.inputVersion() != null && delta != null) {
+      delta = delta.atVersion(resumed.inputVersion());
+    }
+    StreamingEmbed.Source streamSource = stream ? new StreamingEmbed.Source(options.get("--input"), inputFormat,
+        options.get("--checkpoint"), options.get("--trigger"), options.get("--max-files-per-trigger"),
+        options.get("--max-bytes-per-trigger")) : null;
+    Dataset<Row> input = stream ? new StreamingEmbed(spark, System.out).read(streamSource)
+        : sinceVersion != null ? delta.changesAfter(sinceVersion, idCol)
         : delta != null ? delta.snapshot() : TableReader.read(spark, options.get("--input"), inputFormat);
-    List<String> partitionBy = options.getAll("--partition-by").isEmpty()
+    List<String> partitionBy = stream ? partitionsOfStream(options) : options.getAll("--partition-by").isEmpty()
         ? InputPartitions.of(spark, options.get("--input"), inputFormat, input)
         : options.getAll("--partition-by").equals(List.of("none")) ? List.of() : options.getAll("--partition-by");
     String where = options.get("--where");
@@ -138,14 +178,13 @@ public final class EmbedStage implements Stage {
     }
     OutputColumns kept = OutputColumns.of(input.schema(), options.getAll("--select"), options.getAll("--drop"),
         idCol, partitionBy);
+    // Slices are cut by a hash of the id, or of the whole input row: the same rows on every run.
+    List<String> sliceKeys = idCol != null ? List.of(idCol) : List.of(input.columns());
     boolean storeHashes = outputFormat == OutputFormat.DELTA && idCol != null;
     if (storeHashes) {
       input = ContentHash.withHashes(input, textCols);
     }
-    String vectorType = options.getChoice("--vector-type", "float32", "float16");
     EmbeddingColumns columns = EmbeddingColumns.of(input.schema(), textCols, outputCols, vectorType.equals("float16"));
-    ModelIdentity identity = spec.identity().withVectorType(vectorType);
-    String location = outputTable == null ? options.get("--output") : CatalogTable.locationOf(spark, outputTable);
     TableWriter writer = new TableWriter(spark, location, outputFormat, mode).partitionBy(partitionBy);
     if (outputTable != null && location == null) {
       writer.creatingTable(outputTable);
@@ -156,22 +195,76 @@ public final class EmbedStage implements Stage {
           options.get("--txn-version") == null ? -1 : options.getInt("--txn-version"));
     }
     writer.checkBeforeRun(identity);
+    if (stream) {
+      EncodeCountersAccumulator counters = new EncodeCountersAccumulator();
+      spark.sparkContext().register(counters, ProgressListener.EMBED_COUNTERS);
+      long batches = new StreamingEmbed(spark, System.out).run(streamSource, input, spec, identity, columns, written,
+          writer, idCol, textCols, mode == OutputMode.MERGE, counters, start);
+      System.out.println("embed --stream: stopped after " + batches + " micro-batch(es) in this run; the metrics of "
+          + "the last one are in " + writer.output() + "/" + RunMetrics.FILE);
+      return;
+    }
 
-    if (options.get("--partitions") != null) {
-      input = input.repartition(options.getInt("--partitions"));
+    Integer partitions = options.get("--partitions") == null ? null : options.getInt("--partitions");
+    SlicePlan plan = null;
+    Long rowsCounted = null; // the input's rows when planning counted them, so that merge does not count again
+    if (slicing.enabled()) {
+      String fingerprint = delta != null ? InputFingerprint.ofDelta(options.get("--input"), delta.version())
+          : InputFingerprint.ofFiles(input, options.get("--input"), conf(spark));
+      String runId = slicing.runId(options, location, identity, mode == OutputMode.MERGE ? fingerprint : null);
+      plan = resumed != null ? resumed : SlicePlan.load(location, runId, conf(spark));
+      if (plan != null) {
+        plan.requireSameInput(fingerprint, options.get("--input"));
+      } else {
+        long rowsIn = mode == OutputMode.MERGE ? requireUniqueIds(input, idCol) : input.count();
+        plan = SlicePlan.of(runId, rowsIn, slicing.commitRows(), fingerprint, delta == null ? null : delta.version());
+        rowsCounted = rowsIn;
+        if (plan.slices() == 1 && !slicing.named()) {
+          plan = null; // small enough for the one commit of an unsliced run
+        }
+      }
+    }
+    if (partitions != null && plan == null) {
+      input = input.repartition(partitions);
     }
     EncodeCountersAccumulator counters = new EncodeCountersAccumulator();
-    spark.sparkContext().register(counters, "gte-embed-counters");
+    spark.sparkContext().register(counters, ProgressListener.EMBED_COUNTERS);
     ProgressListener progress = new ProgressListener("embed", System.out, 10_000);
     spark.sparkContext().addSparkListener(progress);
     long[] merged = null;
     long rowsOut;
+    SlicedEmbed.Outcome sliced = null;
     try {
-      if (mode == OutputMode.MERGE) {
+      if (plan != null) {
+        writer.ensureDeltaTable(OutputColumns.select(DatasetEmbedder.embed(input, spec, columns, counters), written),
+            identity);
+        plan.save(writer.output(), conf(spark));
+        java.util.function.Function<Dataset<Row>, Dataset<Row>> prepare =
+            rows -> partitions == null ? rows : rows.repartition(partitions);
+        long before = writer.committedRows();
+        Dataset<Row> sliceInput = input;
+        if (mode == OutputMode.MERGE) {
+          sliced = new SlicedEmbed(spark, plan, sliceKeys, System.out).run(sliceInput, writer.output(), prepare,
+              (rows, runId, slice) -> upsertChanged(spark, rows, idCol, textCols, spec, identity, columns, counters,
+                  writer, written, runId, slice));
+          merged = new long[] {plan.rowsIn(), sliced.rowsEmbedded};
+          rowsOut = sliced.rowsEmbedded;
+        } else {
+          sliced = new SlicedEmbed(spark, plan, sliceKeys, System.out).run(sliceInput, writer.output(), prepare,
+              (rows, runId, slice) -> {
+                long was = writer.committedRows();
+                writer.withTransaction(runId, slice);
+                writer.write(OutputColumns.select(DatasetEmbedder.embed(rows, spec, columns, counters), written),
+                    identity);
+                return writer.committedRows() - was;
+              });
+          rowsOut = writer.committedRows() - before;
+        }
+      } else if (mode == OutputMode.MERGE) {
         merged = deletedIds != null
             ? applyChanges(spark, input, deletedIds, idCol, textCols, spec, identity, columns, counters, writer,
                 written, outputCols)
-            : merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer, written);
+            : merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer, written, rowsCounted);
         rowsOut = merged[1];
       } else {
         long before = mode == OutputMode.APPEND && writer.exists() ? writer.committedRows() : 0;
@@ -197,10 +290,16 @@ public final class EmbedStage implements Stage {
         .put("columns", written);
     if (where != null) {
       metrics.put("where", where).put("wherePushedDown", InputFilter.pushedDown(input))
-          .put("rowsSelected", merged != null ? merged[0] : rowsOut);
+          .put("rowsSelected", merged != null ? merged[0] : plan != null ? plan.rowsIn() : rowsOut);
     }
     if (merged != null) {
       metrics.put("rowsIn", merged[0]).put("rowsEmbedded", merged[1]).put("rowsUnchanged", merged[0] - merged[1]);
+    } else if (plan != null) {
+      metrics.put("rowsIn", plan.rowsIn()).put("rowsEmbedded", rowsOut);
+    }
+    if (plan != null) {
+      metrics.put("runId", plan.runId()).put("commitRows", slicing.commitRows()).put("slicesTotal", plan.slices())
+          .put("slicesCommitted", sliced.committed).put("slicesSkipped", sliced.skipped);
     }
     if (delta != null) {
       metrics.put("inputVersion", delta.version());
@@ -213,6 +312,42 @@ public final class EmbedStage implements Stage {
         + "a recomputed or speculative task can add to twice");
     metrics.writeTo(writer.output(), spark.sparkContext().hadoopConfiguration());
     System.out.println(metrics.summary());
+  }
+
+  /**
+   * The mode of a stream (append unless merge was asked; the default "error" means nothing for a
+   * table that every micro-batch adds to), after refusing options a stream cannot honour.
+   */
+  private static OutputMode requireStreamable(StageOptions options, OutputFormat format, OutputMode mode) {
+    if (options.get("--checkpoint") == null) {
+      throw new UsageException("--stream needs --checkpoint DIR: the directory where the stream records which files "
+          + "(or Delta versions) it has embedded, so a restart neither skips nor repeats any.");
+    }
+    if (format != OutputFormat.DELTA) {
+      throw new UsageException("--stream writes a Delta table (each micro-batch one idempotent commit): use "
+          + "--output-format delta.");
+    }
+    for (String flag : List.of("--since-version", "--txn-app-id", "--txn-version", "--partitions")) {
+      if (options.get(flag) != null) {
+        throw new UsageException(flag + " does not apply to --stream: leave it out (a stream reads only what is new).");
+      }
+    }
+    if (mode == OutputMode.ERROR) {
+      return OutputMode.APPEND;
+    }
+    if (mode != OutputMode.APPEND && mode != OutputMode.MERGE) {
+      throw new UsageException("--stream appends or merges each micro-batch: use --mode append or --mode merge.");
+    }
+    return mode;
+  }
+
+  private static List<String> partitionsOfStream(StageOptions options) {
+    List<String> given = options.getAll("--partition-by");
+    return given.equals(List.of("none")) ? List.of() : given;
+  }
+
+  private static org.apache.hadoop.conf.Configuration conf(SparkSession spark) {
+    return spark.sparkContext().hadoopConfiguration();
   }
 
   /**
@@ -246,30 +381,55 @@ public final class EmbedStage implements Stage {
     }
   }
 
-  /** Embeds and upserts only new or changed rows; returns {input rows, rows embedded}, both exact. */
+  /**
+   * Embeds and upserts only new or changed rows; returns {input rows, rows embedded}, both exact.
+   * {@code uniqueRowsCounted}: the input's rows if already counted with unique ids, else null.
+   */
   private static long[] merge(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
       EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns, EncodeCountersAccumulator counters,
-      TableWriter writer, List<String> written) {
-    // One pass over the input for all counts; a null id counts as one distinct value, as DISTINCT does.
-    Row counts = hashed.agg(functions.count(functions.lit(1)), functions.countDistinct(hashed.col(idCol)),
-        functions.count(functions.when(hashed.col(idCol).isNull(), 1))).first();
+      TableWriter writer, List<String> written, Long uniqueRowsCounted) {
+    long rowsIn = uniqueRowsCounted != null ? uniqueRowsCounted : requireUniqueIds(hashed, idCol);
+    long changed = upsertChanged(spark, hashed, idCol, textCols, spec, identity, columns, counters, writer, written,
+        null, -1);
+    return new long[] {rowsIn, changed};
+  }
+
+  /** The input's rows, after checking in one pass that {@code idCol} identifies each (merge keys on it). */
+  private static long requireUniqueIds(Dataset<Row> input, String idCol) {
+    // A null id counts as one distinct value, as DISTINCT does.
+    Row counts = input.agg(functions.count(functions.lit(1)), functions.countDistinct(input.col(idCol)),
+        functions.count(functions.when(input.col(idCol).isNull(), 1))).first();
     long rowsIn = counts.getLong(0);
     long distinctIds = counts.getLong(1) + (counts.getLong(2) > 0 ? 1 : 0);
     if (distinctIds != rowsIn) {
       throw new UsageException("--mode merge needs a unique --id-col, but '" + idCol + "' has "
           + (rowsIn - distinctIds) + " duplicate value(s) in the input. Deduplicate the input first.");
     }
+    return rowsIn;
+  }
+
+  /**
+   * Embeds the rows of {@code hashed} that are new or changed and upserts them in one Delta
+   * commit, the idempotent commit ({@code txnAppId}, {@code txnVersion}) when an app id is given;
+   * returns the rows embedded, exact.
+   */
+  private static long upsertChanged(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
+      EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns, EncodeCountersAccumulator counters,
+      TableWriter writer, List<String> written, String txnAppId, long txnVersion) {
     DeltaMerge merge = new DeltaMerge(spark, writer.output(), idCol, textCols);
     // Materialised once: Delta's MERGE reads its source more than once, and embedding twice would double the cost.
     Dataset<Row> embedded = OutputColumns.select(DatasetEmbedder.embed(merge.changedRows(hashed), spec, columns,
         counters), written).persist(StorageLevel.MEMORY_AND_DISK());
-    long changed;
     try {
-      changed = embedded.count();
-      merge.upsert(embedded, df -> writer.write(df, identity));
+      long changed = embedded.count();
+      if (txnAppId != null) {
+        merge.upsertInTransaction(embedded, txnAppId, txnVersion);
+      } else {
+        merge.upsert(embedded, df -> writer.write(df, identity));
+      }
+      return changed;
     } finally {
       embedded.unpersist();
     }
-    return new long[] {rowsIn, changed};
   }
 }

@@ -57,6 +57,18 @@ public final class DeltaSource {
     return new DeltaSource(spark, input, location, latest);
   }
 
+  /**
+   * The same table pinned at an earlier {@code version}, so that a resumed run reads what its
+   * first attempt planned on even if the table has moved on since.
+   */
+  public DeltaSource atVersion(long version) {
+    if (version > this.version) {
+      throw new UsageException("Delta input " + input + " is at version " + this.version + ", older than version "
+          + version + " that this run was planned on: was the table replaced? Start a new run with --run-id NAME.");
+    }
+    return new DeltaSource(spark, input, location, version);
+  }
+
   /** The version this source reads: the latest one when it was opened. */
   public long version() {
     return version;

@@ -193,6 +193,22 @@ public final class TableWriter {
     }
   }
 
+  /**
+   * Creates the Delta table empty, with the schema of {@code rows}, the partitioning and the
+   * identity, unless it exists: slices then only ever append to (or merge into) a table.
+   */
+  public void ensureDeltaTable(Dataset<Row> rows, ModelIdentity identity) {
+    if (output == null) {
+      createTable(rows.limit(0), identity);
+    } else if (!DeltaTable.isDeltaTable(spark, output)) {
+      try {
+        newDeltaTable(rows.limit(0), "delta.`" + new Path(output).toUri() + "`", identity).create();
+      } catch (org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException e) {
+        // Made by a concurrent run between the check and the create: the identity check ran already.
+      }
+    }
+  }
+
   /** Writes {@code rows} and records {@code identity} (when known) with them. */
   public void write(Dataset<Row> rows, ModelIdentity identity) {
     requirePartitionsForOverwrite();

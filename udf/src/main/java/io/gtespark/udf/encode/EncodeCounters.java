@@ -22,6 +22,13 @@ public final class EncodeCounters implements Serializable {
   long tokenizeNanos;
   long inferenceNanos;
 
+  /** Counts of {@code rows} rows and nothing else, as a task reports them before its first batch ends. */
+  public static EncodeCounters ofRows(long rows) {
+    EncodeCounters c = new EncodeCounters();
+    c.rows = rows;
+    return c;
+  }
+
   /** Adds another set of counts to this one. */
   public void add(EncodeCounters o) {
     rows += o.rows;

@@ -1,0 +1,58 @@
+package io.gtespark.job.embed;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * What an input was when a run was planned, as one hash: the sorted list of the files the scan
+ * reads with their lengths and modification times (what a file system can prove without reading
+ * the data), or a Delta table's pinned version. Equal fingerprints mean the same rows.
+ */
+public final class InputFingerprint {
+  private InputFingerprint() {}
+
+  /**
+   * The fingerprint of the files behind {@code input}; when the scan cannot name them (plain text,
+   * read line by line), of every file under {@code path}.
+   */
+  public static String ofFiles(Dataset<Row> input, String path, Configuration conf) {
+    try {
+      String[] files = input.inputFiles();
+      if (files.length == 0) {
+        java.util.List<String> listed = new java.util.ArrayList<>();
+        Path root = new Path(path);
+        var it = root.getFileSystem(conf).listFiles(root, true);
+        while (it.hasNext()) {
+          listed.add(it.next().getPath().toString());
+        }
+        files = listed.toArray(new String[0]);
+      }
+      Arrays.sort(files);
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      for (String f : files) {
+        Path p = new Path(f);
+        FileStatus st = p.getFileSystem(conf).getFileStatus(p);
+        md.update((f + "\t" + st.getLen() + "\t" + st.getModificationTime() + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+      return "files:" + files.length + ":" + HexFormat.of().formatHex(md.digest()).substring(0, 32);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot list the input's files to plan the slices: " + e.getMessage(), e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The fingerprint of a Delta table read at {@code version}. */
+  public static String ofDelta(String location, long version) {
+    return "delta:" + location + "@" + version;
+  }
+}

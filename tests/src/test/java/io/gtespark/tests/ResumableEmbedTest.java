@@ -1,0 +1,196 @@
+package io.gtespark.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.job.metrics.RunMetrics;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A long embed that commits in slices keeps what it committed through a driver SIGKILL, and the
+ * rerun embeds only the rest; an input changed between the runs is refused; a stream over
+ * arriving files embeds each row exactly once, across runs and across a kill mid-batch.
+ */
+class ResumableEmbedTest extends SharedSparkSession {
+  private static List<String> records(int from, int to, String words) {
+    List<String> lines = new ArrayList<>();
+    for (int i = from; i <= to; i++) {
+      lines.add("{\"id\": " + i + ", \"text\": \"record " + i + " " + words + "\"}");
+    }
+    return lines;
+  }
+
+  private static Path corpus(String name, int rows) throws IOException {
+    Path p = scratch.resolve(name);
+    Files.write(p, records(1, rows, "says how a job that runs for hours keeps the slices it committed when its "
+        + "driver dies"), StandardCharsets.UTF_8);
+    return p;
+  }
+
+  private static Map<String, String> metrics(String out) {
+    return OutputIdentity.readJson(new org.apache.hadoop.fs.Path(out, RunMetrics.FILE), new Configuration());
+  }
+
+  private static Dataset<Row> delta(String path) {
+    return spark.read().format("delta").load(path);
+  }
+
+  @Test
+  void aKilledSlicedAppendResumesAndEmbedsOnlyTheRest() throws Exception {
+    Path input = corpus("sliced.jsonl", 400);
+    String table = path("sliced-table");
+    List<String> cmd = List.of("embed", "--input", input.toString(), "--text-col", "text", "--id-col", "id",
+        "--output", table, "--output-format", "delta", "--mode", "append", "--commit-rows", "100");
+    Path log = scratch.resolve("killed-sliced.log");
+    KillOnEvent.runAndKill(cmd, log, () -> KillOnEvent.logContains(log, "slice 2/"),
+        "two slices to commit");
+    long kept = delta(table).count();
+    assertTrue(kept >= 150 && kept < 400, "the killed run kept its committed slices: " + kept);
+
+    // The same command on a changed input is refused: its committed slices were cut from other rows.
+    byte[] original = Files.readAllBytes(input);
+    FileTime mtime = Files.getLastModifiedTime(input);
+    Files.write(input, records(401, 401, "arrived late"), StandardCharsets.UTF_8,
+        java.nio.file.StandardOpenOption.APPEND);
+    CommandLineRun changed = CommandLineRun.of(spark, cmd.toArray(new String[0]));
+    assertEquals(2, changed.exitCode, changed.err);
+    assertTrue(changed.err.contains("changed since run") && changed.err.contains("--run-id"), changed.err);
+    assertEquals(kept, delta(table).count(), "nothing written by the refused run");
+    Files.write(input, original);
+    Files.setLastModifiedTime(input, mtime);
+
+    CommandLineRun rerun = CommandLineRun.of(spark, cmd.toArray(new String[0]));
+    assertEquals(0, rerun.exitCode, rerun.err);
+    Map<String, String> m = metrics(table);
+    assertEquals(String.valueOf(400 - kept), m.get("rowsEmbedded"), m.toString());
+    assertTrue(Integer.parseInt(m.get("slicesSkipped")) >= 2, m.toString());
+    assertEquals(4, Integer.parseInt(m.get("slicesSkipped")) + Integer.parseInt(m.get("slicesCommitted")));
+    assertEquals(400, delta(table).count());
+    assertEquals(400, delta(table).select("id").distinct().count());
+
+    // The vectors equal a clean one-commit run's (batches differ, so within float rounding).
+    String clean = path("sliced-clean");
+    assertEquals(0, CommandLineRun.of(spark, "embed", "--input", input.toString(), "--text-col", "text", "--id-col",
+        "id", "--output", clean, "--output-format", "delta", "--commit-rows", "0").exitCode);
+    delta(table).createOrReplaceTempView("resumed");
+    delta(clean).createOrReplaceTempView("clean");
+    Row worst = spark.sql("SELECT count(*), min(aggregate(zip_with(r.embedding, c.embedding, (x, y) -> x * y), "
+        + "0D, (acc, v) -> acc + v)) FROM resumed r JOIN clean c ON r.id = c.id").first();
+    assertEquals(400L, worst.getLong(0));
+    assertTrue(worst.getDouble(1) > 0.99999, "lowest cosine to the clean run " + worst.getDouble(1));
+
+    // A finished run rerun is a no-op: every slice is recorded in the table's log.
+    assertEquals(0, CommandLineRun.of(spark, cmd.toArray(new String[0])).exitCode);
+    assertEquals("0", metrics(table).get("rowsEmbedded"));
+    assertEquals(400, delta(table).count());
+  }
+
+  @Test
+  void aSlicedMergeCommitsEverySliceOnceAndReplansAChangedInput() throws Exception {
+    Path input = corpus("sliced-merge.jsonl", 120);
+    String table = path("sliced-merge-table");
+    String[] cmd = {"embed", "--input", input.toString(), "--text-col", "text", "--id-col", "id", "--output", table,
+        "--output-format", "delta", "--mode", "merge", "--commit-rows", "50"};
+    assertEquals(0, CommandLineRun.of(spark, cmd).exitCode);
+    Map<String, String> first = metrics(table);
+    assertEquals("3", first.get("slicesTotal"));
+    assertEquals("3", first.get("slicesCommitted"));
+    assertEquals("120", first.get("rowsEmbedded"));
+    long versions = io.delta.tables.DeltaTable.forPath(spark, table).history().count();
+
+    // A changed input is a new plan for a merge, which embeds only what the table lacks.
+    Files.write(input, records(121, 130, "is new"), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+    assertEquals(0, CommandLineRun.of(spark, cmd).exitCode);
+    Map<String, String> second = metrics(table);
+    assertEquals("130", second.get("rowsIn"));
+    assertEquals("10", second.get("rowsEmbedded"));
+    assertTrue(!first.get("runId").equals(second.get("runId")), "a changed input gets a new run id");
+    assertEquals(130, delta(table).count());
+    assertEquals(versions + 3, io.delta.tables.DeltaTable.forPath(spark, table).history().count(),
+        "one commit per slice");
+  }
+
+  @Test
+  void slicesNeedADeltaOutput() {
+    CommandLineRun run = CommandLineRun.of(spark, "embed", "--input", corpusUnchecked(), "--text-col", "text",
+        "--output", path("sliced-parquet"), "--commit-rows", "100");
+    assertEquals(2, run.exitCode);
+    assertTrue(run.err.contains("CONVERT TO DELTA"), run.err);
+  }
+
+  private static String corpusUnchecked() {
+    try {
+      return corpus("tiny.jsonl", 5).toString();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void addFile(Path dir, String name, List<String> lines) throws IOException {
+    // Written beside, then moved in: a stream must never see half a file.
+    Path tmp = scratch.resolve(name + ".tmp");
+    Files.write(tmp, lines, StandardCharsets.UTF_8);
+    Files.move(tmp, dir.resolve(name));
+  }
+
+  @Test
+  void filesArrivingBetweenTwoStreamRunsAreEmbeddedOnceAndMerged() throws Exception {
+    Path dir = Files.createDirectories(scratch.resolve("arriving"));
+    addFile(dir, "a.json", records(1, 10, "arrived on monday"));
+    addFile(dir, "b.json", records(11, 20, "arrived on monday"));
+    String table = path("stream-table");
+    String[] cmd = {"embed", "--stream", "--checkpoint", path("stream-ck"), "--input", dir.toString(), "--format",
+        "json", "--text-col", "text", "--id-col", "id", "--output", table, "--mode", "merge"};
+    CommandLineRun first = CommandLineRun.of(spark, cmd);
+    assertEquals(0, first.exitCode, first.err);
+    assertEquals(20, delta(table).count());
+
+    // A new file with two new ids and a new text for id 5.
+    List<String> tuesday = new ArrayList<>(records(21, 22, "arrived on tuesday"));
+    tuesday.add("{\"id\": 5, \"text\": \"record 5 was rewritten on tuesday\"}");
+    addFile(dir, "c.json", tuesday);
+    CommandLineRun second = CommandLineRun.of(spark, cmd);
+    assertEquals(0, second.exitCode, second.err);
+    assertTrue(second.out.contains("batch 1 committed: 3 rows"), second.out);
+    assertEquals(22, delta(table).count());
+    assertEquals(22, delta(table).select("id").distinct().count());
+    assertEquals("record 5 was rewritten on tuesday", delta(table).filter("id = 5").first().getAs("text"));
+
+    // Nothing new: nothing embedded.
+    CommandLineRun third = CommandLineRun.of(spark, cmd);
+    assertEquals(0, third.exitCode, third.err);
+    assertTrue(third.out.contains("stopped after 0 micro-batch(es)"), third.out);
+  }
+
+  @Test
+  void aStreamKilledMidBatchRestartsWithEveryIdOnce() throws Exception {
+    Path dir = Files.createDirectories(scratch.resolve("arriving-kill"));
+    for (int f = 0; f < 4; f++) {
+      addFile(dir, "part-" + f + ".json", records(f * 30 + 1, f * 30 + 30, "streams in four files"));
+    }
+    String table = path("stream-kill-table");
+    List<String> cmd = List.of("embed", "--stream", "--checkpoint", path("stream-kill-ck"), "--input", dir.toString(),
+        "--format", "json", "--text-col", "text", "--id-col", "id", "--output", table, "--mode", "append",
+        "--max-files-per-trigger", "1");
+    Path log = scratch.resolve("killed-stream.log");
+    KillOnEvent.runAndKill(cmd, log, () -> KillOnEvent.logContains(log, "batch 1 committed"), "two micro-batches");
+    long kept = delta(table).count();
+    assertTrue(kept >= 60 && kept < 120, "the killed stream kept its committed batches: " + kept);
+    CommandLineRun restart = CommandLineRun.of(spark, cmd.toArray(new String[0]));
+    assertEquals(0, restart.exitCode, restart.err);
+    assertEquals(120, delta(table).count());
+    assertEquals(120, delta(table).select("id").distinct().count());
+  }
+}
