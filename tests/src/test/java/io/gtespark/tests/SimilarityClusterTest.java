@@ -22,6 +22,7 @@ import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -292,6 +293,14 @@ class SimilarityClusterTest extends SharedSparkSession {
     assertEquals("6", summary.get("k"));
     assertEquals("2", summary.get("excludedNullVectors"));
     assertTrue(Double.parseDouble(summary.get("silhouette")) > 0);
+    // The silhouette computed on the driver from cluster sums equals MLlib's ClusteringEvaluator
+    // on the same assignments (48 rows: no sampling).
+    Dataset<Row> vectors = spark.read().parquet(embeddings).filter("embedding IS NOT NULL");
+    Dataset<Row> labelled = spark.read().parquet(out + "/assignments").join(vectors, "id")
+        .withColumn("features", org.apache.spark.ml.functions.array_to_vector(functions.col("embedding")));
+    double mllibSilhouette = new org.apache.spark.ml.evaluation.ClusteringEvaluator().setFeaturesCol("features")
+        .setPredictionCol("cluster").setDistanceMeasure("cosine").evaluate(labelled);
+    assertEquals(mllibSilhouette, Double.parseDouble(summary.get("silhouette")), 1e-5);
   }
 
   @Test

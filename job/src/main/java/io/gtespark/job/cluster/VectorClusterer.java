@@ -85,7 +85,8 @@ public final class VectorClusterer {
       Model<?> bestModel = null;
       for (int candidate = settings.kMin; candidate <= Math.min(settings.kMax, n - 1); candidate++) {
         Model<?> m = train(rows, unit, candidate);
-        double s = silhouette(m.transform(settings.spherical() ? withFeatures(rows) : rows), n);
+        double s = silhouette(settings.spherical() ? NearestCentroid.assign(rows, floatCentroids(m)) : m.transform(rows),
+            n);
         tried.put(candidate, s);
         if (s > bestScore) {
           bestScore = s;
@@ -108,19 +109,17 @@ public final class VectorClusterer {
     }
     // Only the fitted rows and the final assignments are cached: a third cached copy of every
     // vector (the predictions) pushed a 200k-row run under a 2 GiB heap into spills and full GCs.
-    Dataset<Row> predicted = model.transform(settings.spherical() ? withFeatures(rows) : rows);
-    Vector[] centers = centers(model);
-    float[][] centroids = new float[centers.length][];
-    for (int c = 0; c < centers.length; c++) {
-      double[] d = centers[c].toArray();
-      centroids[c] = new float[d.length];
-      for (int i = 0; i < d.length; i++) {
-        centroids[c][i] = (float) d[i];
-      }
+    float[][] centroids = floatCentroids(model);
+    Dataset<Row> assigned;
+    if (settings.spherical()) {
+      // The SGEMM router of the fit, a tile at a time: the same cells MLlib's predict gives.
+      assigned = NearestCentroid.assign(rows, centroids).cache();
+    } else {
+      UserDefinedFunction distance = functions.udf(new CentroidDistance(centroids, settings.cosine),
+          DataTypes.DoubleType);
+      assigned = model.transform(rows).withColumn("distance",
+          distance.apply(functions.col(VectorTable.VECTOR), functions.col("cluster"))).cache();
     }
-    UserDefinedFunction distance = functions.udf(new CentroidDistance(centroids, settings.cosine), DataTypes.DoubleType);
-    Dataset<Row> assigned = predicted.withColumn("distance",
-        distance.apply(functions.col(VectorTable.VECTOR), functions.col("cluster"))).cache();
     try {
       return summarise(table, model, k, n, total, tried, centroids, assigned, rows);
     } catch (RuntimeException e) {
@@ -237,8 +236,34 @@ public final class VectorClusterer {
   private double silhouette(Dataset<Row> predicted, long n) {
     Dataset<Row> measured = n <= SILHOUETTE_ROWS ? predicted
         : predicted.sample(false, Math.min(1.0, 1.05 * SILHOUETTE_ROWS / n), settings.seed);
+    if (settings.spherical()) {
+      // MLlib's cosine silhouette from per-cluster sums, on the driver: the sample is 10,000 rows at most.
+      List<Row> sample = measured.select(VectorTable.VECTOR, "cluster").collectAsList();
+      List<float[]> vectors = new ArrayList<>(sample.size());
+      int[] clusters = new int[sample.size()];
+      int k = 0;
+      for (int i = 0; i < sample.size(); i++) {
+        vectors.add(VectorRows.unit(sample.get(i), 0));
+        clusters[i] = sample.get(i).getInt(1);
+        k = Math.max(k, clusters[i] + 1);
+      }
+      return CosineSilhouette.of(vectors, clusters, k);
+    }
     return new ClusteringEvaluator().setFeaturesCol("features").setPredictionCol("cluster")
         .setDistanceMeasure(settings.cosine ? "cosine" : "squaredEuclidean").evaluate(measured);
+  }
+
+  private static float[][] floatCentroids(Model<?> model) {
+    Vector[] centers = centers(model);
+    float[][] centroids = new float[centers.length][];
+    for (int c = 0; c < centers.length; c++) {
+      double[] d = centers[c].toArray();
+      centroids[c] = new float[d.length];
+      for (int i = 0; i < d.length; i++) {
+        centroids[c][i] = (float) d[i];
+      }
+    }
+    return centroids;
   }
 
   private static Vector[] centers(Model<?> model) {
