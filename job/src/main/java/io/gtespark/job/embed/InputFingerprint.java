@@ -22,7 +22,8 @@ public final class InputFingerprint {
 
   /**
    * The fingerprint of the files behind {@code input}; when the scan cannot name them (plain text,
-   * read line by line), of every file under {@code path}.
+   * read line by line), of every file under {@code path}; for inputs with no files at all (a
+   * catalog view), only the name, so a change of such an input goes unnoticed.
    */
   public static String ofFiles(Dataset<Row> input, String path, Configuration conf) {
     try {
@@ -30,6 +31,10 @@ public final class InputFingerprint {
       if (files.length == 0) {
         java.util.List<String> listed = new java.util.ArrayList<>();
         Path root = new Path(path);
+        if (!root.getFileSystem(conf).exists(root)) {
+          // A catalog view or a table without files to name: nothing a file system can prove.
+          return "unlisted:" + path;
+        }
         var it = root.getFileSystem(conf).listFiles(root, true);
         while (it.hasNext()) {
           listed.add(it.next().getPath().toString());

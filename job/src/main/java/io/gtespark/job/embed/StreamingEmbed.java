@@ -139,7 +139,7 @@ public final class StreamingEmbed {
     };
     StreamingQuery query;
     try {
-      query = rows.writeStream().queryName("gte-embed").option("checkpointLocation", source.checkpoint)
+      query = rows.writeStream().queryName(appId).option("checkpointLocation", source.checkpoint)
           .trigger(trigger(source.trigger)).foreachBatch(body).start();
     } catch (TimeoutException e) {
       throw new IllegalStateException("The stream did not start: " + e.getMessage(), e);
