@@ -99,6 +99,7 @@ public final class StreamingEmbed {
   public long run(Source source, Dataset<Row> rows, EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns,
       List<String> written, TableWriter writer, String idCol, List<String> textCols, boolean merge,
       EncodeCountersAccumulator counters, long startedNanos) {
+    Trigger trigger = trigger(source.trigger); // a bad --trigger fails before the table is created
     Dataset<Row> embedded = OutputColumns.select(DatasetEmbedder.embed(rows, spec, columns, counters), written);
     writer.ensureDeltaTable(spark.createDataFrame(List.of(), embedded.schema()), identity);
     String output = writer.output();
@@ -140,7 +141,7 @@ public final class StreamingEmbed {
     StreamingQuery query;
     try {
       query = rows.writeStream().queryName(appId).option("checkpointLocation", source.checkpoint)
-          .trigger(trigger(source.trigger)).foreachBatch(body).start();
+          .trigger(trigger).foreachBatch(body).start();
     } catch (TimeoutException e) {
       throw new IllegalStateException("The stream did not start: " + e.getMessage(), e);
     }
