@@ -14,7 +14,6 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 
@@ -40,10 +39,6 @@ class DriverCrashTest extends SharedSparkSession {
     return LocalSubmit.start(args, "-Dspark.master=local[2]", log);
   }
 
-  private static void runAndKill(List<String> args, Path log, BooleanSupplier midJob, String what) throws Exception {
-    KillOnEvent.runAndKill(args, log, midJob, what);
-  }
-
   /** Whether a task of the Parquet write at {@code out} has committed its files (the job has not). */
   private static boolean aTaskCommitted(String out) {
     File[] tasks = new File(out, "_temporary/0").listFiles((d, n) -> n.startsWith("task_"));
@@ -63,7 +58,7 @@ class DriverCrashTest extends SharedSparkSession {
     String out = path("crash-parquet-out");
     List<String> cmd = List.of("embed", "--input", input.toString(), "--text-col", "text", "--id-col", "id",
         "--output", out, "--mode", "overwrite", "--partitions", "6");
-    runAndKill(cmd, scratch.resolve("killed-parquet.log"), () -> aTaskCommitted(out), "a task of the write to commit");
+    KillOnEvent.runAndKill(cmd, scratch.resolve("killed-parquet.log"), () -> aTaskCommitted(out), "a task of the write to commit");
     assertTrue(Files.exists(Paths.get(out, "_temporary")) && !Files.exists(Paths.get(out, "_SUCCESS")),
         "killed after a task committed and before the job did");
     runToEnd(cmd);
@@ -84,7 +79,7 @@ class DriverCrashTest extends SharedSparkSession {
     List<String> second = new ArrayList<>(List.of("embed", "--input", corpus("second.jsonl", 900).toString()));
     second.addAll(common);
     Path log = scratch.resolve("killed-merge.log");
-    runAndKill(second, log, () -> KillOnEvent.logContains(log, "ONNX session for"), "the merge to start embedding");
+    KillOnEvent.runAndKill(second, log, () -> KillOnEvent.logContains(log, "ONNX session for"), "the merge to start embedding");
     assertEquals(300, spark.read().format("delta").load(table).count(),
         "the killed merge had begun embedding and committed nothing");
     runToEnd(second);

@@ -241,25 +241,25 @@ public final class EmbedStage implements Stage {
         plan.save(writer.output(), conf(spark));
         java.util.function.Function<Dataset<Row>, Dataset<Row>> prepare =
             rows -> partitions == null ? rows : rows.repartition(partitions);
-        long before = writer.committedRows();
-        Dataset<Row> sliceInput = input;
+        SlicedEmbed slices = new SlicedEmbed(spark, plan, sliceKeys, System.out);
         if (mode == OutputMode.MERGE) {
-          sliced = new SlicedEmbed(spark, plan, sliceKeys, System.out).run(sliceInput, writer.output(), prepare,
+          sliced = slices.run(input, writer.output(), prepare,
               (rows, runId, slice) -> upsertChanged(spark, rows, idCol, textCols, spec, identity, columns, counters,
                   writer, written, runId, slice));
           merged = new long[] {plan.rowsIn(), sliced.rowsEmbedded};
-          rowsOut = sliced.rowsEmbedded;
         } else {
-          sliced = new SlicedEmbed(spark, plan, sliceKeys, System.out).run(sliceInput, writer.output(), prepare,
-              (rows, runId, slice) -> {
-                long was = writer.committedRows();
-                writer.withTransaction(runId, slice);
-                writer.write(OutputColumns.select(DatasetEmbedder.embed(rows, spec, columns, counters), written),
-                    identity);
-                return writer.committedRows() - was;
-              });
-          rowsOut = writer.committedRows() - before;
+          // One count of the committed table per slice: the count after a slice is the one before the next.
+          long[] committed = {writer.committedRows()};
+          sliced = slices.run(input, writer.output(), prepare, (rows, runId, slice) -> {
+            writer.withTransaction(runId, slice);
+            writer.write(OutputColumns.select(DatasetEmbedder.embed(rows, spec, columns, counters), written), identity);
+            long added = writer.committedRows() - committed[0];
+            committed[0] += added;
+            return added;
+          });
         }
+        // Exact either way: counted from the committed table (append) or from the persisted changed rows (merge).
+        rowsOut = sliced.rowsEmbedded;
       } else if (mode == OutputMode.MERGE) {
         merged = deletedIds != null
             ? applyChanges(spark, input, deletedIds, idCol, textCols, spec, identity, columns, counters, writer,

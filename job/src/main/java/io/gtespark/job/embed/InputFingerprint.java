@@ -42,15 +42,27 @@ public final class InputFingerprint {
         files = listed.toArray(new String[0]);
       }
       Arrays.sort(files);
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      java.util.List<String> lines = new java.util.ArrayList<>(files.length);
       for (String f : files) {
         Path p = new Path(f);
         FileStatus st = p.getFileSystem(conf).getFileStatus(p);
-        md.update((f + "\t" + st.getLen() + "\t" + st.getModificationTime() + "\n").getBytes(StandardCharsets.UTF_8));
+        lines.add(f + "\t" + st.getLen() + "\t" + st.getModificationTime());
       }
-      return "files:" + files.length + ":" + HexFormat.of().formatHex(md.digest()).substring(0, 32);
+      return "files:" + files.length + ":" + sha256Hex(lines).substring(0, 32);
     } catch (IOException e) {
       throw new IllegalStateException("Cannot list the input's files to plan the slices: " + e.getMessage(), e);
+    }
+  }
+
+  /** SHA-256 of {@code parts}, each ended by a NUL so that no two lists share a digest by concatenation. */
+  static String sha256Hex(java.util.List<String> parts) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      for (String p : parts) {
+        md.update(String.valueOf(p).getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(md.digest());
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -2,10 +2,6 @@ package io.gtespark.job.embed;
 
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.io.OutputIdentity;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,19 +51,10 @@ public final class SlicePlan {
   /**
    * A run id from what makes two commands the same run: the input, the rows chosen, the output,
    * the model identity and the settings that change the vectors or the slicing. {@code parts}
-   * are joined in order.
+   * are hashed in order; {@code kind} prefixes the id ("embed", "stream").
    */
-  public static String runId(List<String> parts) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (String p : parts) {
-        md.update(String.valueOf(p).getBytes(StandardCharsets.UTF_8));
-        md.update((byte) 0);
-      }
-      return "gte-embed-" + HexFormat.of().formatHex(md.digest()).substring(0, 20);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+  public static String runId(String kind, List<String> parts) {
+    return "gte-" + kind + "-" + InputFingerprint.sha256Hex(parts).substring(0, 20);
   }
 
   /** The rows of {@code input} in slice {@code slice}: a hash of {@code keyCols} modulo the slice count. */

@@ -88,6 +88,6 @@ public final class SliceSettings {
     parts.add("model=" + new TreeMap<>(identity.toProperties()));
     parts.add("commitRows=" + commitRows);
     parts.add("input=" + fingerprint);
-    return SlicePlan.runId(parts);
+    return SlicePlan.runId("embed", parts);
   }
 }

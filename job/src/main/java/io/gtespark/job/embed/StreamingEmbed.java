@@ -103,8 +103,7 @@ public final class StreamingEmbed {
     Dataset<Row> embedded = OutputColumns.select(DatasetEmbedder.embed(rows, spec, columns, counters), written);
     writer.ensureDeltaTable(spark.createDataFrame(List.of(), embedded.schema()), identity);
     String output = writer.output();
-    String appId = SlicePlan.runId(List.of("stream", new Path(source.checkpoint).toUri().toString(), output))
-        .replace("gte-embed-", "gte-stream-");
+    String appId = SlicePlan.runId("stream", List.of(new Path(source.checkpoint).toUri().toString(), output));
     long[] totals = new long[2]; // batches, rows written
     VoidFunction2<Dataset<Row>, Long> body = (batch, batchId) -> {
       long t0 = System.nanoTime();

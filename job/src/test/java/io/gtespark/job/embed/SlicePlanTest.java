@@ -24,11 +24,11 @@ class SlicePlanTest {
 
   @Test
   void runIdsAreStableAndTellCommandsApart() {
-    String a = SlicePlan.runId(List.of("--input=[in]", "output=out"));
-    assertEquals(a, SlicePlan.runId(List.of("--input=[in]", "output=out")));
-    assertNotEquals(a, SlicePlan.runId(List.of("--input=[in]", "output=out2")));
+    String a = SlicePlan.runId("embed", List.of("--input=[in]", "output=out"));
+    assertEquals(a, SlicePlan.runId("embed", List.of("--input=[in]", "output=out")));
+    assertNotEquals(a, SlicePlan.runId("embed", List.of("--input=[in]", "output=out2")));
     // Parts are delimited: moving a character between two parts is another command.
-    assertNotEquals(SlicePlan.runId(List.of("ab", "c")), SlicePlan.runId(List.of("a", "bc")));
+    assertNotEquals(SlicePlan.runId("embed", List.of("ab", "c")), SlicePlan.runId("embed", List.of("a", "bc")));
     assertTrue(a.matches("gte-embed-[0-9a-f]{20}"), a);
   }
 
