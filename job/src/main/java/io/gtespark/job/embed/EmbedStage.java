@@ -214,7 +214,7 @@ public final class EmbedStage implements Stage {
       String runId = slicing.runId(options, location, identity, mode == OutputMode.MERGE ? fingerprint : null);
       plan = resumed != null ? resumed : SlicePlan.load(location, runId, conf(spark));
       if (plan != null) {
-        plan.requireSameInput(fingerprint, options.get("--input"));
+        plan.requireSameInput(fingerprint, options.get("--input"), mode == OutputMode.APPEND);
       } else {
         long rowsIn = mode == OutputMode.MERGE ? requireUniqueIds(input, idCol) : input.count();
         plan = SlicePlan.of(runId, rowsIn, slicing.commitRows(), fingerprint, delta == null ? null : delta.version());

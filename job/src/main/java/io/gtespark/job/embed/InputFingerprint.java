@@ -18,6 +18,9 @@ import org.apache.spark.sql.Row;
  * the data), or a Delta table's pinned version. Equal fingerprints mean the same rows.
  */
 public final class InputFingerprint {
+  /** Prefix of the fingerprint of an input without files to list: it proves nothing. */
+  static final String UNLISTED = "unlisted:";
+
   private InputFingerprint() {}
 
   /**
@@ -33,7 +36,7 @@ public final class InputFingerprint {
         Path root = new Path(path);
         if (!root.getFileSystem(conf).exists(root)) {
           // A catalog view or a table without files to name: nothing a file system can prove.
-          return "unlisted:" + path;
+          return UNLISTED + path;
         }
         var it = root.getFileSystem(conf).listFiles(root, true);
         while (it.hasNext()) {

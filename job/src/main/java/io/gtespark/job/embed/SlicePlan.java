@@ -104,9 +104,17 @@ public final class SlicePlan {
 
   /**
    * Refuses to resume this plan on an input whose fingerprint is {@code now}: the committed slices
-   * were cut from other rows, so the rest would neither complete nor repeat them.
+   * were cut from other rows, so the rest would neither complete nor repeat them. An append over
+   * an input whose files cannot be listed is refused too ({@code appending}); a merge is safe.
    */
-  public void requireSameInput(String now, String input) {
+  public void requireSameInput(String now, String input, boolean appending) {
+    if (appending && fingerprint.startsWith(InputFingerprint.UNLISTED)) {
+      // Nothing proves such an input unchanged: resuming an append over it could double or drop rows.
+      throw new UsageException("Run " + runId + " cannot be resumed: input " + input + " has no files to list (a "
+          + "view?), so nothing proves it unchanged since the run was planned. Use --mode merge with --id-col, which "
+          + "embeds only what the table does not hold yet (a new --run-id would append every row again), or "
+          + "embed a snapshot of the view written to files or Delta.");
+    }
     if (!fingerprint.equals(now)) {
       throw new UsageException("Input " + input + " changed since run " + runId + " was planned on it "
           + "(its files differ from the ones planned on), so the rest of that run cannot be resumed without "
