@@ -95,7 +95,10 @@ public final class GteSparkMain {
   }
 
   private static SparkSession createSession(String stage) {
-    SparkSession.Builder b = SparkSession.builder().appName("gte-spark " + stage);
+    // The classic (in-process) builder directly: SparkSession.builder() first looks up which
+    // implementation to use through Scala reflection, which costs over a second at every start.
+    org.apache.spark.sql.classic.SparkSession.Builder b = org.apache.spark.sql.classic.SparkSession.builder()
+        .appName("gte-spark " + stage);
     if (System.getProperty("spark.master") == null) {
       b = b.master("local[*]");
     }

@@ -301,6 +301,17 @@ class SimilarityClusterTest extends SharedSparkSession {
     double mllibSilhouette = new org.apache.spark.ml.evaluation.ClusteringEvaluator().setFeaturesCol("features")
         .setPredictionCol("cluster").setDistanceMeasure("cosine").evaluate(labelled);
     assertEquals(mllibSilhouette, Double.parseDouble(summary.get("silhouette")), 1e-5);
+    // The saved model is MLlib's own: it loads, and predicts the clusters the assignments hold.
+    org.apache.spark.ml.clustering.KMeansModel model = org.apache.spark.ml.clustering.KMeansModel.load(out + "/model");
+    assertEquals(6, model.clusterCenters().length);
+    assertEquals("cosine", model.getDistanceMeasure());
+    assertEquals(0, model.transform(labelled.withColumnRenamed("cluster", "assigned"))
+        .filter("cluster <> assigned").count(), "the model predicts every row's assigned cluster");
+    // Rank 1 of each cluster is its row nearest the centroid.
+    Dataset<Row> nearest = spark.read().parquet(out + "/assignments").groupBy("cluster")
+        .agg(functions.min("distance").as("nearest"));
+    assertEquals(0, reps.filter("rank = 1").join(nearest, "cluster")
+        .filter(functions.abs(functions.col("distance").minus(functions.col("nearest"))).gt(1e-9)).count());
   }
 
   @Test

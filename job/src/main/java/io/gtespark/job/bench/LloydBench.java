@@ -3,14 +3,14 @@ package io.gtespark.job.bench;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.io.TableReader;
 import io.gtespark.job.vectors.SphericalKMeans;
-import io.gtespark.udf.vectors.VectorRows;
+import io.gtespark.job.vectors.UnitVectorBlocks;
+import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.udf.vectors.VectorBlock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * {@code bench --vectors}: the cluster stage's k-means fit on Spark against the bare Lloyd loop
@@ -25,13 +25,18 @@ final class LloydBench {
     if (k < 2 || maxIter < 1) {
       throw new UsageException("bench --vectors needs --k >= 2 and --max-iter >= 1.");
     }
-    JavaRDD<float[]> unit = TableReader.read(spark, input, null).filter(functions.col(vectorCol).isNotNull())
-        .select(vectorCol).javaRDD().map(r -> VectorRows.unit(r, 0)).persist(StorageLevel.MEMORY_AND_DISK());
+    UnitVectorBlocks unit = UnitVectorBlocks.cache(TableReader.read(spark, input, null).select(
+        functions.monotonically_increasing_id().as(VectorTable.ID), functions.col(vectorCol).as(VectorTable.VECTOR)));
     try {
-      List<float[]> rows = unit.collect();
+      List<float[]> rows = new ArrayList<>();
+      for (VectorBlock b : unit.blocks().collect()) {
+        for (int i = 0; i < b.rows(); i++) {
+          rows.add(java.util.Arrays.copyOfRange(b.values(), i * b.dim(), (i + 1) * b.dim()));
+        }
+      }
       int cores = spark.sparkContext().defaultParallelism();
       long t0 = System.nanoTime();
-      List<float[]> sample = unit.takeSample(false, (int) Math.max(10_000L, 20L * k), seed);
+      List<float[]> sample = SphericalKMeans.sample(unit.blocks(), unit.rows(), (int) Math.max(10_000L, 20L * k), seed);
       double sampleSeconds = (System.nanoTime() - t0) / 1e9;
       t0 = System.nanoTime();
       float[][] init = SphericalKMeans.plusPlus(sample, k, new Random(seed));
@@ -42,10 +47,10 @@ final class LloydBench {
       int bareIters = 0;
       for (int r = 0; r < warmup + runs; r++) {
         long s = System.nanoTime();
-        sparkIters = SphericalKMeans.fitFrom(unit, init, maxIter, null).iterations;
+        sparkIters = SphericalKMeans.fitFrom(unit.blocks(), init, maxIter, SphericalKMeans.DEFAULT_TOL, null).iterations;
         double sparkSeconds = (System.nanoTime() - s) / 1e9;
         s = System.nanoTime();
-        bareIters = SphericalKMeans.fitLocally(rows, init, maxIter, cores).iterations;
+        bareIters = SphericalKMeans.fitLocally(rows, init, maxIter, SphericalKMeans.DEFAULT_TOL, cores).iterations;
         double bareSeconds = (System.nanoTime() - s) / 1e9;
         if (r >= warmup) {
           distributed.add(sparkSeconds);
@@ -62,7 +67,7 @@ final class LloydBench {
           sparkMedian, sparkIters, runs, distributed);
       System.out.printf("  Spark / bare: %.2fx%n", sparkMedian / bareMedian);
     } finally {
-      unit.unpersist(false);
+      unit.release();
     }
   }
 

@@ -1,6 +1,7 @@
 package io.gtespark.job.cluster;
 
 import java.util.Map;
+import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -8,22 +9,25 @@ import org.apache.spark.sql.Row;
 public final class ClusterResult {
   private final Dataset<Row> assignments;
   private final Dataset<Row> centroids;
-  private final Dataset<Row> representatives;
+  private final java.util.function.Supplier<Dataset<Row>> representatives;
   private final Map<String, Object> summary;
-  private final Dataset<Row> cached;
+  private final Runnable release;
+  private final MLWritable model;
 
-  ClusterResult(Dataset<Row> assignments, Dataset<Row> centroids, Dataset<Row> representatives,
-      Map<String, Object> summary, Dataset<Row> cached) {
+  ClusterResult(Dataset<Row> assignments, Dataset<Row> centroids,
+      java.util.function.Supplier<Dataset<Row>> representatives,
+      Map<String, Object> summary, Runnable release, MLWritable model) {
     this.assignments = assignments;
     this.centroids = centroids;
     this.representatives = representatives;
     this.summary = summary;
-    this.cached = cached;
+    this.release = release;
+    this.model = model;
   }
 
   /** Frees the cached rows the tables are read from; call it once they are written. */
   public void release() {
-    cached.unpersist();
+    release.run();
   }
 
   /** (id, cluster, distance to its centroid). */
@@ -36,9 +40,22 @@ public final class ClusterResult {
     return centroids;
   }
 
-  /** (cluster, rank, id, text, distance), or null without a text column. */
+  /**
+   * (cluster, rank, id, text, distance), or null without a text column. Made when first asked
+   * for (it may read the texts), so that it can overlap the other tables' writes.
+   */
   public Dataset<Row> representatives() {
-    return representatives;
+    return representatives == null ? null : representatives.get();
+  }
+
+  /** True when there is a representatives table (the input has a text column). */
+  public boolean hasRepresentatives() {
+    return representatives != null;
+  }
+
+  /** The fitted MLlib model (a {@code KMeansModel} or {@code BisectingKMeansModel}), to save. */
+  public MLWritable model() {
+    return model;
   }
 
   /** k, silhouette, cost, counts and the choices made. */

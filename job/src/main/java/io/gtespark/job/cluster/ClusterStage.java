@@ -25,7 +25,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * {@code cluster}: MLlib KMeans (cosine by default) or BisectingKMeans on a vector column.
  * Writes {@code assignments/} (id, cluster, distance), {@code centroids/} (cluster, size,
- * centroid), {@code representatives/} (the texts nearest each centroid) and
+ * centroid), {@code representatives/} (the texts nearest each centroid), {@code model/} (the
+ * fitted MLlib model, for {@code KMeansModel.load}) and
  * {@code summary.json} (k, silhouette, cost, rows, rows left out for null vectors).
  */
 public final class ClusterStage implements Stage {
@@ -54,6 +55,8 @@ public final class ClusterStage implements Stage {
         OptionSpec.optional("--k-max", "spark.gte.cluster.kMax", "10", "largest k tried by --k auto"),
         OptionSpec.optional("--seed", "spark.gte.cluster.seed", "42", "random seed"),
         OptionSpec.optional("--max-iter", "spark.gte.cluster.maxIter", "30", "maximum iterations"),
+        OptionSpec.optional("--tol", "spark.gte.cluster.tol", "1e-4",
+            "convergence tolerance: stop once no centre moves more than this (cosine distance; MLlib's tol)"),
         OptionSpec.optional("--algorithm", "spark.gte.cluster.algorithm", "kmeans",
             "kmeans (cosine: SGEMM spherical k-means, an MLlib KMeansModel), mllib-kmeans (MLlib's fit) or bisecting"),
         OptionSpec.optional("--distance", "spark.gte.cluster.distance", "cosine", "cosine or euclidean"),
@@ -94,17 +97,28 @@ public final class ClusterStage implements Stage {
     OutputMode partMode = OutputMode.OVERWRITE;
     long writeStart = System.nanoTime();
     try {
-      new TableWriter(spark, output + "/assignments", format, partMode).write(result.assignments(), table.identity());
-      new TableWriter(spark, output + "/centroids", format, partMode).write(result.centroids(), table.identity());
-      if (result.representatives() != null) {
-        new TableWriter(spark, output + "/representatives", format, partMode)
-            .write(result.representatives(), table.identity());
+      Map<String, Runnable> parts = new LinkedHashMap<>();
+      parts.put("assignments", () -> new TableWriter(spark, output + "/assignments", format, partMode)
+          .write(result.assignments(), table.identity()));
+      parts.put("centroids", () -> new TableWriter(spark, output + "/centroids", format, partMode)
+          .write(result.centroids(), table.identity()));
+      if (result.hasRepresentatives()) {
+        parts.put("representatives", () -> new TableWriter(spark, output + "/representatives", format, partMode)
+            .write(result.representatives(), table.identity()));
       }
+      parts.put("model", () -> {
+        try {
+          result.model().write().overwrite().save(output + "/model");
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException("Could not save the model to " + output + "/model", e);
+        }
+      });
+      writeTogether(output, parts);
     } finally {
       result.release();
       table.release();
     }
-    System.out.printf("cluster: assignments, centroids and representatives written (%.1f s)%n",
+    System.out.printf("cluster: assignments, centroids, representatives and model written (%.1f s)%n",
         (System.nanoTime() - writeStart) / 1e9);
     Map<String, Object> summary = new LinkedHashMap<>(result.summary());
     OutputIdentity.writeJson(new Path(output, "summary.json"), summary, spark.sparkContext().hadoopConfiguration());
@@ -114,6 +128,38 @@ public final class ClusterStage implements Stage {
         .put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
     metrics.writeTo(output, spark.sparkContext().hadoopConfiguration());
     System.out.println(doneLine(summary, output));
+  }
+
+  /**
+   * Writes the output tables side by side, one Spark job each from its own thread: each is small
+   * next to the cluster's cores, and their file commits then overlap instead of queueing. The
+   * first failure is rethrown once every write has ended.
+   */
+  private static void writeTogether(String output, Map<String, Runnable> parts) {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(parts.size());
+    try {
+      List<java.util.concurrent.Future<?>> writes = new ArrayList<>();
+      parts.values().forEach(write -> writes.add(pool.submit(write)));
+      RuntimeException failure = null;
+      for (java.util.concurrent.Future<?> w : writes) {
+        try {
+          w.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (failure == null) {
+            failure = e.getCause() instanceof RuntimeException ? (RuntimeException) e.getCause()
+                : new IllegalStateException(e.getCause());
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while writing " + output, e);
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    } finally {
+      pool.shutdown();
+    }
   }
 
   /** The console's last line: k, silhouette, the smallest and largest cluster, and all sizes largest first. */

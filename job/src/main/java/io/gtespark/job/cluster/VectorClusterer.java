@@ -6,12 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.gtespark.job.vectors.SphericalKMeans;
-import io.gtespark.udf.vectors.VectorRows;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.Model;
-import org.apache.spark.ml.util.Identifiable;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.ml.clustering.BisectingKMeans;
 import org.apache.spark.ml.clustering.BisectingKMeansModel;
 import org.apache.spark.ml.clustering.KMeans;
@@ -29,12 +24,14 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-/** Fits KMeans or BisectingKMeans on a vector table and derives assignments, sizes and representatives. */
+/**
+ * Fits a vector table and derives assignments, sizes and representatives: the default cosine
+ * k-means goes to {@link SphericalClustering}; MLlib's KMeans and BisectingKMeans run here on
+ * cached ML vectors.
+ */
 public final class VectorClusterer {
   private final ClusterSettings settings;
   private long phaseStart = System.nanoTime();
-  /** Training costs of the spherical fits, which carry no MLlib training summary. */
-  private final Map<Model<?>, Double> costs = new java.util.IdentityHashMap<>();
 
   VectorClusterer(ClusterSettings settings) {
     this.settings = settings;
@@ -42,10 +39,12 @@ public final class VectorClusterer {
 
   /** Clusters the rows of {@code table} that have a vector; rows without one are counted, not fitted. */
   public ClusterResult fit(VectorTable table) {
+    if (settings.spherical()) {
+      return new SphericalClustering(settings, this::phase).run(table);
+    }
     long total = table.rows().count();
-    // MLlib's fits read cached ML vectors on every pass; the spherical fit caches its own float
-    // arrays (below) and reads the table as stored twice more, to count and to assign.
-    Dataset<Row> rows = settings.spherical() ? table.withVectors() : withFeatures(table.withVectors()).cache();
+    // MLlib's fits read cached ML vectors on every pass.
+    Dataset<Row> rows = withFeatures(table.withVectors()).cache();
     try {
       return fit(table, rows, total);
     } catch (RuntimeException e) {
@@ -62,21 +61,6 @@ public final class VectorClusterer {
           + " rows, the rest have null vectors).");
     }
     Map<Integer, Double> tried = new LinkedHashMap<>();
-    // The spherical fit reads unit float[] rows: one more cached copy while it runs, freed after.
-    JavaRDD<float[]> unit = settings.spherical()
-        ? rows.select(VectorTable.VECTOR).javaRDD().map(r -> VectorRows.unit(r, 0)).persist(StorageLevel.MEMORY_AND_DISK())
-        : null;
-    try {
-      return fit(table, rows, total, n, tried, unit);
-    } finally {
-      if (unit != null) {
-        unit.unpersist(false);
-      }
-    }
-  }
-
-  private ClusterResult fit(VectorTable table, Dataset<Row> rows, long total, long n, Map<Integer, Double> tried,
-      JavaRDD<float[]> unit) {
     Model<?> model;
     int k;
     if (settings.k == 0) {
@@ -84,9 +68,8 @@ public final class VectorClusterer {
       double bestScore = Double.NEGATIVE_INFINITY;
       Model<?> bestModel = null;
       for (int candidate = settings.kMin; candidate <= Math.min(settings.kMax, n - 1); candidate++) {
-        Model<?> m = train(rows, unit, candidate);
-        double s = silhouette(settings.spherical() ? NearestCentroid.assign(rows, floatCentroids(m)) : m.transform(rows),
-            n);
+        Model<?> m = train(rows, candidate);
+        double s = silhouette(m.transform(rows), n);
         tried.put(candidate, s);
         if (s > bestScore) {
           bestScore = s;
@@ -105,21 +88,15 @@ public final class VectorClusterer {
         throw new UsageException("--k " + settings.k + " is more than the " + n + " rows with vectors.");
       }
       k = settings.k;
-      model = train(rows, unit, k);
+      model = train(rows, k);
     }
     // Only the fitted rows and the final assignments are cached: a third cached copy of every
     // vector (the predictions) pushed a 200k-row run under a 2 GiB heap into spills and full GCs.
     float[][] centroids = floatCentroids(model);
-    Dataset<Row> assigned;
-    if (settings.spherical()) {
-      // The SGEMM router of the fit, a tile at a time: the same cells MLlib's predict gives.
-      assigned = NearestCentroid.assign(rows, centroids).cache();
-    } else {
-      UserDefinedFunction distance = functions.udf(new CentroidDistance(centroids, settings.cosine),
-          DataTypes.DoubleType);
-      assigned = model.transform(rows).withColumn("distance",
-          distance.apply(functions.col(VectorTable.VECTOR), functions.col("cluster"))).cache();
-    }
+    UserDefinedFunction distance = functions.udf(new CentroidDistance(centroids, settings.cosine),
+        DataTypes.DoubleType);
+    Dataset<Row> assigned = model.transform(rows).withColumn("distance",
+        distance.apply(functions.col(VectorTable.VECTOR), functions.col("cluster"))).cache();
     try {
       return summarise(table, model, k, n, total, tried, centroids, assigned, rows);
     } catch (RuntimeException e) {
@@ -130,7 +107,6 @@ public final class VectorClusterer {
 
   private ClusterResult summarise(VectorTable table, Model<?> model, int k, long n, long total,
       Map<Integer, Double> tried, float[][] centroids, Dataset<Row> assigned, Dataset<Row> rows) {
-    Map<String, Object> summary = new LinkedHashMap<>();
     Dataset<Row> assignments = assigned.select(functions.col(VectorTable.ID).as("id"), functions.col("cluster"),
         functions.col("distance"));
 
@@ -143,18 +119,7 @@ public final class VectorClusterer {
     double silhouette = tried.containsKey(k) ? tried.get(k) : silhouette(assigned, n);
     phase("silhouette");
     rows.unpersist();
-    List<Row> centroidRows = new ArrayList<>();
-    for (int c = 0; c < centroids.length; c++) {
-      List<Float> values = new ArrayList<>();
-      for (float f : centroids[c]) {
-        values.add(f);
-      }
-      centroidRows.add(RowFactory.create(c, sizes.getOrDefault(c, 0L), values));
-    }
-    Dataset<Row> centroidTable = spark.createDataFrame(centroidRows, new StructType()
-        .add("cluster", DataTypes.IntegerType, false)
-        .add("size", DataTypes.LongType, false)
-        .add("centroid", DataTypes.createArrayType(DataTypes.FloatType, false), false));
+    Dataset<Row> centroidTable = centroidTable(spark, centroids, sizes);
 
     Dataset<Row> representatives = null;
     if (table.hasText() && settings.representatives > 0) {
@@ -165,6 +130,34 @@ public final class VectorClusterer {
           .select(functions.col("cluster"), functions.col("rank"), functions.col(VectorTable.ID).as("id"),
               functions.col(VectorTable.TEXT).as("text"), functions.col("distance"));
     }
+    Map<String, Object> summary = summary(settings, k, total, n, silhouette, Math.min(n, SILHOUETTE_ROWS),
+        n > SILHOUETTE_ROWS, cost(model), sizes, tried);
+    Dataset<Row> reps = representatives;
+    return new ClusterResult(assignments, centroidTable, reps == null ? null : () -> reps, summary,
+        assigned::unpersist, (org.apache.spark.ml.util.MLWritable) model);
+  }
+
+  /** (cluster, size, centroid) of a fit. */
+  static Dataset<Row> centroidTable(SparkSession spark, float[][] centroids, Map<Integer, Long> sizes) {
+    List<Row> centroidRows = new ArrayList<>();
+    for (int c = 0; c < centroids.length; c++) {
+      List<Float> values = new ArrayList<>();
+      for (float f : centroids[c]) {
+        values.add(f);
+      }
+      centroidRows.add(RowFactory.create(c, sizes.getOrDefault(c, 0L), values));
+    }
+    return spark.createDataFrame(centroidRows, new StructType()
+        .add("cluster", DataTypes.IntegerType, false)
+        .add("size", DataTypes.LongType, false)
+        .add("centroid", DataTypes.createArrayType(DataTypes.FloatType, false), false));
+  }
+
+  /** The summary.json of a clustering: the choices made, the counts, the quality and the sizes. */
+  static Map<String, Object> summary(ClusterSettings settings, int k, long total, long n, double silhouette,
+      long silhouetteRows, boolean silhouetteSampled, double cost, Map<Integer, Long> sizes,
+      Map<Integer, Double> tried) {
+    Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("k", k);
     summary.put("algorithm", settings.bisecting ? "bisecting" : settings.spherical() ? "kmeans (spherical, SGEMM)"
         : settings.mllibKMeans ? "mllib-kmeans" : "kmeans");
@@ -174,47 +167,23 @@ public final class VectorClusterer {
     summary.put("clusteredRows", n);
     summary.put("excludedNullVectors", total - n);
     summary.put("silhouette", silhouette);
-    summary.put("silhouetteRows", Math.min(n, SILHOUETTE_ROWS));
-    summary.put("silhouetteSampled", n > SILHOUETTE_ROWS);
-    summary.put("cost", cost(model));
+    summary.put("silhouetteRows", silhouetteRows);
+    summary.put("silhouetteSampled", silhouetteSampled);
+    summary.put("cost", cost);
     summary.put("sizes", sizes);
     if (!tried.isEmpty()) {
       summary.put("silhouetteByK", tried);
     }
-    return new ClusterResult(assignments, centroidTable, representatives, summary, assigned);
+    return summary;
   }
 
-  private Model<?> train(Dataset<Row> rows, JavaRDD<float[]> unit, int k) {
-    if (unit != null) {
-      SphericalKMeans.Model fitted = SphericalKMeans.fit(unit, k, settings.maxIter, settings.seed,
-          (i, max, cost, moved, seconds) -> System.out.printf("cluster: k %d, iteration %d of at most %d: cost %.2f, "
-              + "%d centres moved (%.1f s)%n", k, i, max, cost, moved, seconds));
-      phase(String.format("k %d fitted in %d iterations", k, fitted.iterations));
-      org.apache.spark.mllib.linalg.Vector[] centres = new org.apache.spark.mllib.linalg.Vector[k];
-      for (int c = 0; c < k; c++) {
-        double[] d = new double[fitted.centroids[c].length];
-        for (int i = 0; i < d.length; i++) {
-          d[i] = fitted.centroids[c][i];
-        }
-        centres[c] = org.apache.spark.mllib.linalg.Vectors.dense(d);
-      }
-      // A standard MLlib model: it predicts, saves and loads like one that KMeans.fit made.
-      KMeansModel model = new KMeansModel(Identifiable.randomUID("kmeans"),
-          new org.apache.spark.mllib.clustering.KMeansModel(centres, "cosine", fitted.cost, fitted.iterations));
-      model.set(model.distanceMeasure(), "cosine");
-      model.set(model.k(), k);
-      model.set(model.maxIter(), settings.maxIter);
-      model.set(model.seed(), settings.seed);
-      model.setFeaturesCol("features").setPredictionCol("cluster");
-      costs.put(model, fitted.cost);
-      return model;
-    }
+  private Model<?> train(Dataset<Row> rows, int k) {
     if (settings.bisecting) {
       return new BisectingKMeans().setK(k).setSeed(settings.seed).setMaxIter(settings.maxIter)
           .setDistanceMeasure(settings.cosine ? "cosine" : "euclidean").setFeaturesCol("features")
           .setPredictionCol("cluster").fit(rows);
     }
-    return new KMeans().setK(k).setSeed(settings.seed).setMaxIter(settings.maxIter)
+    return new KMeans().setK(k).setSeed(settings.seed).setMaxIter(settings.maxIter).setTol(settings.tol)
         .setDistanceMeasure(settings.cosine ? "cosine" : "euclidean").setFeaturesCol("features")
         .setPredictionCol("cluster").fit(rows);
   }
@@ -236,19 +205,6 @@ public final class VectorClusterer {
   private double silhouette(Dataset<Row> predicted, long n) {
     Dataset<Row> measured = n <= SILHOUETTE_ROWS ? predicted
         : predicted.sample(false, Math.min(1.0, 1.05 * SILHOUETTE_ROWS / n), settings.seed);
-    if (settings.spherical()) {
-      // MLlib's cosine silhouette from per-cluster sums, on the driver: the sample is 10,000 rows at most.
-      List<Row> sample = measured.select(VectorTable.VECTOR, "cluster").collectAsList();
-      List<float[]> vectors = new ArrayList<>(sample.size());
-      int[] clusters = new int[sample.size()];
-      int k = 0;
-      for (int i = 0; i < sample.size(); i++) {
-        vectors.add(VectorRows.unit(sample.get(i), 0));
-        clusters[i] = sample.get(i).getInt(1);
-        k = Math.max(k, clusters[i] + 1);
-      }
-      return CosineSilhouette.of(vectors, clusters, k);
-    }
     return new ClusteringEvaluator().setFeaturesCol("features").setPredictionCol("cluster")
         .setDistanceMeasure(settings.cosine ? "cosine" : "squaredEuclidean").evaluate(measured);
   }
@@ -271,10 +227,7 @@ public final class VectorClusterer {
         : ((BisectingKMeansModel) model).clusterCenters();
   }
 
-  private double cost(Model<?> model) {
-    if (costs.containsKey(model)) {
-      return costs.get(model);
-    }
+  private static double cost(Model<?> model) {
     return model instanceof KMeansModel ? ((KMeansModel) model).summary().trainingCost()
         : ((BisectingKMeansModel) model).summary().trainingCost();
   }

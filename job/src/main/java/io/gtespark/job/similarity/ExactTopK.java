@@ -1,10 +1,10 @@
 package io.gtespark.job.similarity;
 
+import io.gtespark.job.vectors.UnitVectorBlocks;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.vectors.BlockScorer;
 import io.gtespark.udf.vectors.TopKHeap;
 import io.gtespark.udf.vectors.VectorBlock;
-import io.gtespark.udf.vectors.VectorRows;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -73,7 +73,7 @@ public final class ExactTopK {
     Dataset<Row> rows = side.select(VectorTable.ID, VectorTable.VECTOR);
     int have = rows.rdd().getNumPartitions();
     rows = have > parts ? rows.coalesce(parts) : have < parts ? rows.repartition(parts) : rows;
-    return rows.javaRDD().mapPartitions(it -> VectorRows.blocks(it, blockRows));
+    return UnitVectorBlocks.read(rows, blockRows, null);
   }
 
   /**

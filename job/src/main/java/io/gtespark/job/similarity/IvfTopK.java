@@ -2,6 +2,7 @@ package io.gtespark.job.similarity;
 
 import io.gtespark.job.metrics.MaxAccumulator;
 import io.gtespark.job.vectors.SphericalKMeans;
+import io.gtespark.job.vectors.UnitVectorBlocks;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.vectors.BlockScorer;
 import io.gtespark.udf.vectors.CellRouter;
@@ -70,15 +71,26 @@ public final class IvfTopK {
     }
   }
 
-  /** A search's result and what it measured about its cells. */
+  /** A search's result, what it measured about its cells, and the cached blocks it read. */
   public static final class Result {
     public final Dataset<Row> topK;
+    /** Rows of each side with a vector. */
+    public final long queries;
+    public final long corpusRows;
+    /** The sides' unit vectors as cached blocks (freed with the search's cache). */
+    public final JavaRDD<VectorBlock> queryBlocks;
+    public final JavaRDD<VectorBlock> corpusBlocks;
     private final Map<String, Object> stats;
     private final MaxAccumulator unitDocs;
     private final MaxAccumulator unitQueries;
 
-    Result(Dataset<Row> topK, Map<String, Object> stats, MaxAccumulator unitDocs, MaxAccumulator unitQueries) {
+    Result(Dataset<Row> topK, UnitVectorBlocks queryData, UnitVectorBlocks corpusData, Map<String, Object> stats,
+        MaxAccumulator unitDocs, MaxAccumulator unitQueries) {
       this.topK = topK;
+      this.queries = queryData.rows();
+      this.corpusRows = corpusData.rows();
+      this.queryBlocks = queryData.blocks();
+      this.corpusBlocks = corpusData.blocks();
       this.stats = stats;
       this.unitDocs = unitDocs;
       this.unitQueries = unitQueries;
@@ -104,95 +116,92 @@ public final class IvfTopK {
     MaxAccumulator unitQueries = new MaxAccumulator();
     spark.sparkContext().register(unitDocs, "gte-ivf-unit-docs");
     spark.sparkContext().register(unitQueries, "gte-ivf-unit-queries");
-    long nd = corpus.count();
-    long nq = self ? nd : queries.count();
+    // Each side is read once into cached blocks of unit vectors: training, routing and the cells'
+    // packets all read those instead of decoding the table again.
+    UnitVectorBlocks corpusData = UnitVectorBlocks.cache(corpus, settings.blockRows);
+    cache.add(corpusData.blocks());
+    UnitVectorBlocks queryData = self ? corpusData : UnitVectorBlocks.cache(queries, settings.blockRows);
+    if (!self) {
+      cache.add(queryData.blocks());
+    }
+    long nd = corpusData.rows();
+    long nq = queryData.rows();
     if (nd == 0 || nq == 0) {
       stats.put("nlist", 0);
       stats.put("nprobe", 0);
-      return new Result(spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, corpus)), stats,
-          unitDocs, unitQueries);
+      return new Result(spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, corpus)), queryData,
+          corpusData, stats, unitDocs, unitQueries);
     }
     int nlist = settings.cellsFor(nd);
     int nprobe = Math.min(settings.nprobe, nlist);
     long sampleRows = settings.sampleFor(nd, nlist);
-    JavaRDD<Tuple2<Object, float[]>> corpusRows = unitRows(corpus);
-    JavaRDD<float[]> sample = cache.add(corpusRows
-        .sample(false, Math.min(1.0, 1.1 * sampleRows / nd), settings.seed)
-        .map(Tuple2::_2)
-        .persist(StorageLevel.MEMORY_AND_DISK()));
     long t0 = System.nanoTime();
-    SphericalKMeans.Model model = SphericalKMeans.train(sample, nlist, settings.maxIter, settings.seed);
-    sample.unpersist(false);
+    UnitVectorBlocks sample = corpusData.sample(Math.min(1.0, 1.1 * sampleRows / nd), settings.seed);
+    SphericalKMeans.Model model;
+    try {
+      model = SphericalKMeans.train(sample.blocks(), sample.rows(), nlist, settings.maxIter, settings.seed);
+    } finally {
+      sample.release();
+    }
     nlist = model.centroids.length;
     nprobe = Math.min(nprobe, nlist);
-    System.out.printf("similarity --approx: %d cells trained on about %d rows in %.1f s (%d iterations)%n", nlist,
-        sampleRows, (System.nanoTime() - t0) / 1e9, model.iterations);
+    System.out.printf("similarity --approx: %d cells trained on %d rows in %.1f s (%d iterations)%n", nlist,
+        sample.rows(), (System.nanoTime() - t0) / 1e9, model.iterations);
     t0 = System.nanoTime();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<VectorBlock> centroids = cache.add(jsc.broadcast(model.block()));
 
-    // Routed rows: (id, vector, nearest cells). For --self one pass routes each row as both.
-    JavaRDD<Routed> routedQueries = cache.add(route(unitRows(queries), centroids, nprobe)
+    // Routed blocks: each row's nearest cells. For --self one pass routes each row as both.
+    JavaRDD<RoutedBlock> routedQueries = cache.add(route(queryData.blocks(), centroids, nprobe)
         .persist(StorageLevel.MEMORY_AND_DISK()));
-    JavaRDD<Routed> routedCorpus = self ? routedQueries
-        : cache.add(route(corpusRows, centroids, 1).persist(StorageLevel.MEMORY_AND_DISK()));
+    JavaRDD<RoutedBlock> routedCorpus = self ? routedQueries
+        : cache.add(route(corpusData.blocks(), centroids, 1).persist(StorageLevel.MEMORY_AND_DISK()));
 
-    long[] docsPerCell = new long[nlist];
-    routedCorpus.map(r -> r.cells[0]).countByValue().forEach((c, n) -> docsPerCell[c] = n);
     // Cells are grouped (k-means over the centroids, about blockRows docs a group) so that a
     // query, whose probed cells lie close together, travels to few groups instead of nprobe cells.
     int groups = (int) Math.max(1, Math.min(nlist, (nd + settings.blockRows - 1) / settings.blockRows));
     int[] groupOf = SphericalKMeans.groupLocally(model.centroids, groups, 10, settings.seed);
+    Broadcast<int[]> cellGroups = cache.add(jsc.broadcast(groupOf));
+    int cells = nlist;
+    long[] docsPerCell;
+    long[] queriesPerGroup;
+    if (self) {
+      long[][] counts = routedQueries.map(b -> b.counts(cells, cellGroups.value(), groups, true, true))
+          .reduce(IvfTopK::addCounts);
+      docsPerCell = counts[0];
+      queriesPerGroup = counts[1];
+    } else {
+      docsPerCell = routedCorpus.map(b -> b.counts(cells, cellGroups.value(), groups, true, false))
+          .reduce(IvfTopK::addCounts)[0];
+      queriesPerGroup = routedQueries.map(b -> b.counts(cells, cellGroups.value(), groups, false, true))
+          .reduce(IvfTopK::addCounts)[1];
+    }
     long[] docsPerGroup = new long[groups];
     for (int c = 0; c < nlist; c++) {
       docsPerGroup[groupOf[c]] += docsPerCell[c];
     }
-    Broadcast<int[]> cellGroups = cache.add(jsc.broadcast(groupOf));
-    long[] queriesPerGroup = new long[groups];
-    routedQueries.flatMap(r -> Arrays.stream(r.cells).map(c -> cellGroups.value()[c]).distinct().boxed().iterator())
-        .countByValue().forEach((g, n) -> queriesPerGroup[g] = n);
     long queryCopies = Arrays.stream(queriesPerGroup).sum();
     System.out.printf("similarity --approx: %d corpus rows in cells (largest %d), %d queries routed to %d cells "
         + "each (%.1f cell groups each) in %.1f s%n", nd, Arrays.stream(docsPerCell).max().orElse(0), nq, nprobe,
         queryCopies / (double) nq, (System.nanoTime() - t0) / 1e9);
     int block = settings.blockRows;
-    int[] docChunks = chunks(docsPerGroup, block);
-    int[] queryChunks = chunks(queriesPerGroup, block);
-    Broadcast<int[][]> chunking = cache.add(jsc.broadcast(new int[][] {docChunks, queryChunks}));
+    Broadcast<int[]> docChunks = cache.add(jsc.broadcast(chunks(docsPerGroup, block)));
 
-    // Unit of work (group, query chunk, doc chunk): at most about blockRows docs and queries each.
-    JavaPairRDD<Long, Routed> docs = routedCorpus.flatMapToPair(r -> {
-      int c = r.cells[0];
-      int g = cellGroups.value()[c];
-      int[][] ch = chunking.value();
-      int dChunk = chunkOf(r.id, g, ch[0][g]);
-      Routed member = r.cells.length == 1 ? r : new Routed(r.id, r.vector, new int[] {c});
-      List<Tuple2<Long, Routed>> out = new ArrayList<>(ch[1][g]);
-      for (int q = 0; q < ch[1][g]; q++) {
-        out.add(new Tuple2<>(unit(g, q, dChunk), member));
-      }
-      return out.iterator();
-    });
-    JavaPairRDD<Long, Routed> probes = routedQueries.flatMapToPair(r -> {
-      int[][] ch = chunking.value();
-      int[] groupOfCell = cellGroups.value();
-      Map<Integer, List<Integer>> cellsByGroup = new LinkedHashMap<>();
-      for (int c : r.cells) {
-        cellsByGroup.computeIfAbsent(groupOfCell[c], x -> new ArrayList<>()).add(c);
-      }
-      List<Tuple2<Long, Routed>> out = new ArrayList<>();
-      cellsByGroup.forEach((g, cells) -> {
-        Routed member = new Routed(r.id, r.vector, cells.stream().mapToInt(Integer::intValue).toArray());
-        int qChunk = chunkOf(r.id, g, ch[1][g]);
-        for (int d = 0; d < ch[0][g]; d++) {
-          out.add(new Tuple2<>(unit(g, qChunk, d), member));
-        }
-      });
-      return out.iterator();
-    });
-    int units = Math.max(Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")),
-        2 * spark.sparkContext().defaultParallelism());
-    JavaRDD<Tuple2<Object, TopKHeap>> partial = probes.cogroup(docs, units)
+    // Unit of work (group, doc chunk): at most about blockRows corpus rows, held while the queries
+    // that probe its cells stream past a packet at a time (a packet is at most one input block).
+    // Rows cross the shuffle as one packet per input block and unit, and the sort puts a unit's
+    // corpus packets before its query packets, so no task holds an unbounded side.
+    JavaPairRDD<Long, CellPacket> docs = routedCorpus.flatMapToPair(b ->
+        b.docPackets(cellGroups.value(), docChunks.value()).iterator());
+    JavaPairRDD<Long, CellPacket> probes = routedQueries.flatMapToPair(b ->
+        b.queryPackets(cellGroups.value(), docChunks.value()).iterator());
+    // Enough partitions that each sorts about 64 MiB of packets: a reduce task sorts all of its
+    // packets before it scores the first unit.
+    long packetBytes = (nd + queryCopies) * 4L * model.centroids[0].length;
+    int units = (int) Math.max(Math.max(Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")),
+        2 * spark.sparkContext().defaultParallelism()), Math.min(100_000, packetBytes / (64L << 20) + 1));
+    JavaRDD<Tuple2<Object, TopKHeap>> partial = docs.union(probes)
+        .repartitionAndSortWithinPartitions(new UnitPartitioner(units))
         .mapPartitions(new ScoreUnits(k, excludeSelf, minScore, self, pairsScored, unitDocs, unitQueries));
     Dataset<Row> result = TopKCandidates.rank(spark, partial, TopKCandidates.schema(queries, corpus));
 
@@ -200,7 +209,7 @@ public final class IvfTopK {
     Arrays.sort(sorted);
     stats.put("nlist", nlist);
     stats.put("nprobe", nprobe);
-    stats.put("trainRows", sampleRows);
+    stats.put("trainRows", sample.rows());
     stats.put("trainIterations", model.iterations);
     stats.put("cellRowsMin", sorted[0]);
     stats.put("cellRowsMedian", sorted[sorted.length / 2]);
@@ -208,7 +217,16 @@ public final class IvfTopK {
     stats.put("emptyCells", Arrays.stream(sorted).filter(n -> n == 0).count());
     stats.put("cellGroups", groups);
     stats.put("queryCopies", queryCopies);
-    return new Result(result, stats, unitDocs, unitQueries);
+    return new Result(result, queryData, corpusData, stats, unitDocs, unitQueries);
+  }
+
+  private static long[][] addCounts(long[][] a, long[][] b) {
+    for (int i = 0; i < a.length; i++) {
+      for (int j = 0; j < a[i].length; j++) {
+        a[i][j] += b[i][j];
+      }
+    }
+    return a;
   }
 
   /** Chunks per cell: enough that a chunk holds about {@code block} rows. */
@@ -230,70 +248,169 @@ public final class IvfTopK {
     return (int) Math.floorMod(h, (long) chunks);
   }
 
-  /** The key of unit (cell group, query chunk, doc chunk): 23 + 20 + 20 bits. */
-  static long unit(int group, int queryChunk, int docChunk) {
-    return ((long) group << 40) | ((long) queryChunk << 20) | docChunk;
+  /** The key of unit (cell group, doc chunk): 23 + 20 bits. */
+  static long unit(int group, int docChunk) {
+    return ((long) group << 20) | docChunk;
   }
 
-  /** (id, unit vector) pairs of a vector table's rows. */
-  private static JavaRDD<Tuple2<Object, float[]>> unitRows(Dataset<Row> side) {
-    return side.select(VectorTable.ID, VectorTable.VECTOR).javaRDD()
-        .map(r -> new Tuple2<>(r.get(0), VectorRows.unit(r, 1)));
+  /** A packet's shuffle key: its unit, then 0 for corpus rows and 1 for queries, so a unit's corpus sorts first. */
+  static long packetKey(long unit, boolean query) {
+    return (unit << 1) | (query ? 1 : 0);
   }
 
-  /** A row with its nearest cells, nearest first. */
-  static final class Routed implements Serializable {
+  /** Sends every packet of a unit, corpus and queries alike, to one partition. */
+  static final class UnitPartitioner extends org.apache.spark.Partitioner {
     private static final long serialVersionUID = 1L;
-    final Object id;
-    final float[] vector;
-    final int[] cells;
+    private final int partitions;
 
-    Routed(Object id, float[] vector, int[] cells) {
-      this.id = id;
-      this.vector = vector;
-      this.cells = cells;
+    UnitPartitioner(int partitions) {
+      this.partitions = partitions;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      long unit = ((Long) key) >>> 1;
+      return (int) Math.floorMod(unit * 0x9E3779B97F4A7C15L >>> 17, (long) partitions);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof UnitPartitioner && ((UnitPartitioner) other).partitions == partitions;
+    }
+
+    @Override
+    public int hashCode() {
+      return partitions;
     }
   }
 
-  private static JavaRDD<Routed> route(JavaRDD<Tuple2<Object, float[]>> rows, Broadcast<VectorBlock> centroids,
-      int nprobe) {
-    return rows.mapPartitions(it -> {
+  /** A block of unit vectors with each row's {@code m} nearest cells, nearest first. */
+  static final class RoutedBlock implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final VectorBlock block;
+    /** Row i's cells are {@code cells[i * m] .. cells[i * m + m - 1]}. */
+    final int[] cells;
+    final int m;
+
+    RoutedBlock(VectorBlock block, int[] cells, int m) {
+      this.block = block;
+      this.cells = cells;
+      this.m = m;
+    }
+
+    /** Corpus rows per cell (from each row's nearest cell) and queries per cell group, as asked. */
+    long[][] counts(int nlist, int[] groupOf, int groups, boolean docs, boolean queries) {
+      long[] perCell = new long[docs ? nlist : 0];
+      long[] perGroup = new long[queries ? groups : 0];
+      int[] seen = new int[queries ? groups : 0];
+      for (int i = 0; i < block.rows(); i++) {
+        if (docs) {
+          perCell[cells[i * m]]++;
+        }
+        if (queries) {
+          for (int j = 0; j < m; j++) {
+            int g = groupOf[cells[i * m + j]];
+            if (seen[g] != i + 1) {
+              seen[g] = i + 1;
+              perGroup[g]++;
+            }
+          }
+        }
+      }
+      return new long[][] {perCell, perGroup};
+    }
+
+    /** This block's corpus rows as packets, one per unit (their cell's group and their chunk of it). */
+    List<Tuple2<Long, CellPacket>> docPackets(int[] groupOf, int[] docChunks) {
+      Map<Long, CellPacket.Builder> open = new LinkedHashMap<>();
+      float[] values = block.values();
+      for (int i = 0; i < block.rows(); i++) {
+        int g = groupOf[cells[i * m]];
+        Object id = block.id(i);
+        int dChunk = chunkOf(id, g, docChunks[g]);
+        open.computeIfAbsent(packetKey(unit(g, dChunk), false), x -> new CellPacket.Builder(block.dim()))
+            .add(id, values, i, cells, i * m, 1);
+      }
+      return built(open);
+    }
+
+    /** This block's queries as packets: per group they probe, its doc chunks, with the cells probed there. */
+    List<Tuple2<Long, CellPacket>> queryPackets(int[] groupOf, int[] docChunks) {
+      Map<Long, CellPacket.Builder> open = new LinkedHashMap<>();
+      float[] values = block.values();
+      int[] inGroup = new int[m];
+      boolean[] done = new boolean[m];
+      for (int i = 0; i < block.rows(); i++) {
+        Object id = block.id(i);
+        Arrays.fill(done, false);
+        for (int j = 0; j < m; j++) {
+          if (done[j]) {
+            continue;
+          }
+          int g = groupOf[cells[i * m + j]];
+          int n = 0;
+          for (int l = j; l < m; l++) {
+            if (!done[l] && groupOf[cells[i * m + l]] == g) {
+              inGroup[n++] = cells[i * m + l];
+              done[l] = true;
+            }
+          }
+          for (int d = 0; d < docChunks[g]; d++) {
+            open.computeIfAbsent(packetKey(unit(g, d), true), x -> new CellPacket.Builder(block.dim()))
+                .add(id, values, i, inGroup, 0, n);
+          }
+        }
+      }
+      return built(open);
+    }
+
+    private static List<Tuple2<Long, CellPacket>> built(Map<Long, CellPacket.Builder> open) {
+      List<Tuple2<Long, CellPacket>> out = new ArrayList<>(open.size());
+      open.forEach((key, b) -> out.add(new Tuple2<>(key, b.build())));
+      return out;
+    }
+  }
+
+  private static JavaRDD<RoutedBlock> route(JavaRDD<VectorBlock> blocks, Broadcast<VectorBlock> centroids, int nprobe) {
+    return blocks.mapPartitions(it -> {
       CellRouter router = new CellRouter(centroids.value());
       int dim = centroids.value().dim();
+      int m = Math.min(nprobe, router.cells());
       int tileRows = BlockScorer.TILE_ROWS;
-      float[] tile = new float[tileRows * dim];
-      int[][] nearest = new int[tileRows][];
-      List<Routed> out = new ArrayList<>();
-      List<Tuple2<Object, float[]>> pending = new ArrayList<>(tileRows);
+      int[][] nearest = new int[tileRows][m];
+      List<RoutedBlock> out = new ArrayList<>();
       while (it.hasNext()) {
-        pending.clear();
-        while (pending.size() < tileRows && it.hasNext()) {
-          Tuple2<Object, float[]> r = it.next();
-          if (r._2().length != dim) {
-            throw VectorRows.dimensionMismatch(r._2().length, dim);
+        VectorBlock b = it.next();
+        if (b.rows() > 0 && b.dim() != dim) {
+          throw VectorRows.dimensionMismatch(b.dim(), dim);
+        }
+        int[] cells = new int[b.rows() * m];
+        for (int first = 0; first < b.rows(); first += tileRows) {
+          int count = Math.min(tileRows, b.rows() - first);
+          router.nearest(b.values(), first, count, m, nearest);
+          for (int i = 0; i < count; i++) {
+            System.arraycopy(nearest[i], 0, cells, (first + i) * m, m);
           }
-          System.arraycopy(r._2(), 0, tile, pending.size() * dim, dim);
-          pending.add(r);
         }
-        for (int i = 0; i < pending.size(); i++) {
-          nearest[i] = new int[Math.min(nprobe, router.cells())];
-        }
-        router.nearest(tile, 0, pending.size(), nprobe, nearest);
-        for (int i = 0; i < pending.size(); i++) {
-          out.add(new Routed(pending.get(i)._1(), pending.get(i)._2(), nearest[i]));
-        }
+        out.add(new RoutedBlock(b, cells, m));
       }
       return out.iterator();
     });
   }
 
   /**
-   * Scores each unit: its docs by cell, and for every cell the unit's queries that probe it, one
-   * matrix product per cell; one partial top-K per query and unit, and in a self search one per
-   * doc too, since every doc is a query as well.
+   * Scores the units of one partition, whose packets arrive sorted by unit with each unit's corpus
+   * packets first: those are ordered by cell once ({@link UnitScorer#prepare}), then every query
+   * packet is scored against them and its partial top-K lists leave at once. A self search's corpus
+   * rows leave with theirs when the unit ends.
    */
   static final class ScoreUnits implements org.apache.spark.api.java.function.FlatMapFunction<
-      Iterator<Tuple2<Long, Tuple2<Iterable<Routed>, Iterable<Routed>>>>, Tuple2<Object, TopKHeap>> {
+      Iterator<Tuple2<Long, CellPacket>>, Tuple2<Object, TopKHeap>> {
     private static final long serialVersionUID = 1L;
     private final int k;
     private final boolean excludeSelf;
@@ -315,17 +432,60 @@ public final class IvfTopK {
     }
 
     @Override
-    public Iterator<Tuple2<Object, TopKHeap>> call(Iterator<Tuple2<Long, Tuple2<Iterable<Routed>, Iterable<Routed>>>> units) {
-      BlockScorer scorer = new BlockScorer(excludeSelf, minScore);
+    public Iterator<Tuple2<Object, TopKHeap>> call(Iterator<Tuple2<Long, CellPacket>> packets) {
+      UnitScorer scorer = new UnitScorer(k, excludeSelf, minScore, self);
       return new Iterator<Tuple2<Object, TopKHeap>>() {
         private Iterator<Tuple2<Object, TopKHeap>> ready = java.util.Collections.emptyIterator();
+        private long unit = -1;
+        private final List<CellPacket> corpus = new ArrayList<>();
+        private UnitScorer.Docs docs;
+        private boolean prepared;
 
         @Override
         public boolean hasNext() {
-          while (!ready.hasNext() && units.hasNext()) {
-            ready = score(scorer, units.next()._2());
+          while (!ready.hasNext() && (packets.hasNext() || unit >= 0)) {
+            if (!packets.hasNext()) {
+              ready = endUnit().iterator();
+              unit = -1;
+              continue;
+            }
+            Tuple2<Long, CellPacket> p = packets.next();
+            long key = p._1();
+            List<Tuple2<Object, TopKHeap>> out = new ArrayList<>();
+            if ((key >>> 1) != unit) {
+              out.addAll(endUnit());
+              unit = key >>> 1;
+            }
+            if ((key & 1) == 0) {
+              corpus.add(p._2());
+            } else {
+              if (!prepared) {
+                docs = scorer.prepare(corpus);
+                corpus.clear();
+                prepared = true;
+                if (docs != null) {
+                  unitDocs.add((long) docs.rows);
+                }
+              }
+              if (docs != null) {
+                unitQueries.add((long) p._2().rows());
+                long before = scorer.pairs();
+                out.addAll(scorer.score(docs, p._2()));
+                pairsScored.add(scorer.pairs() - before);
+              }
+            }
+            ready = out.iterator();
           }
           return ready.hasNext();
+        }
+
+        /** The finished unit's corpus lists (a self search), and a clean slate for the next. */
+        private List<Tuple2<Object, TopKHeap>> endUnit() {
+          List<Tuple2<Object, TopKHeap>> out = UnitScorer.docLists(docs);
+          docs = null;
+          prepared = false;
+          corpus.clear();
+          return out;
         }
 
         @Override
@@ -336,83 +496,6 @@ public final class IvfTopK {
           return ready.next();
         }
       };
-    }
-
-    private Iterator<Tuple2<Object, TopKHeap>> score(BlockScorer scorer, Tuple2<Iterable<Routed>, Iterable<Routed>> unit) {
-      List<Routed> queries = new ArrayList<>();
-      unit._1().forEach(queries::add);
-      Map<Integer, List<Integer>> docsByCell = new java.util.HashMap<>();
-      List<Routed> docs = new ArrayList<>();
-      for (Routed d : unit._2()) {
-        docsByCell.computeIfAbsent(d.cells[0], x -> new ArrayList<>()).add(docs.size());
-        docs.add(d);
-      }
-      if (queries.isEmpty() || docs.isEmpty()) {
-        return java.util.Collections.emptyIterator();
-      }
-      unitDocs.add((long) docs.size());
-      unitQueries.add((long) queries.size());
-      Map<Integer, List<Integer>> queriesByCell = new java.util.HashMap<>();
-      for (int i = 0; i < queries.size(); i++) {
-        for (int c : queries.get(i).cells) {
-          if (docsByCell.containsKey(c)) {
-            queriesByCell.computeIfAbsent(c, x -> new ArrayList<>()).add(i);
-          }
-        }
-      }
-      TopKHeap[] heaps = heaps(queries.size());
-      // A self search's docs are queries too: each score also serves the doc's own list, so a
-      // pair is found when either row probes the other's cell.
-      TopKHeap[] docHeaps = self ? heaps(docs.size()) : null;
-      for (Map.Entry<Integer, List<Integer>> e : queriesByCell.entrySet()) {
-        List<Integer> qi = e.getValue();
-        List<Integer> di = docsByCell.get(e.getKey());
-        TopKHeap[] qh = new TopKHeap[qi.size()];
-        for (int i = 0; i < qh.length; i++) {
-          qh[i] = heaps[qi.get(i)];
-        }
-        TopKHeap[] dh = null;
-        if (docHeaps != null) {
-          dh = new TopKHeap[di.size()];
-          for (int j = 0; j < dh.length; j++) {
-            dh[j] = docHeaps[di.get(j)];
-          }
-        }
-        scorer.score(block(queries, qi), block(docs, di), qh, dh);
-        pairsScored.add((long) qi.size() * di.size());
-      }
-      List<Tuple2<Object, TopKHeap>> out = new ArrayList<>(heaps.length);
-      emit(queries, heaps, out);
-      if (docHeaps != null) {
-        emit(docs, docHeaps, out);
-      }
-      return out.iterator();
-    }
-
-    private TopKHeap[] heaps(int n) {
-      TopKHeap[] h = new TopKHeap[n];
-      for (int i = 0; i < n; i++) {
-        h[i] = new TopKHeap(k);
-      }
-      return h;
-    }
-
-    private static void emit(List<Routed> rows, TopKHeap[] heaps, List<Tuple2<Object, TopKHeap>> out) {
-      for (int i = 0; i < heaps.length; i++) {
-        if (!heaps[i].isEmpty()) {
-          out.add(new Tuple2<>(rows.get(i).id, heaps[i]));
-        }
-      }
-    }
-
-    private static VectorBlock block(List<Routed> rows, List<Integer> pick) {
-      List<Object> ids = new ArrayList<>(pick.size());
-      List<float[]> vectors = new ArrayList<>(pick.size());
-      for (int i : pick) {
-        ids.add(rows.get(i).id);
-        vectors.add(rows.get(i).vector);
-      }
-      return VectorBlock.of(ids, vectors);
     }
   }
 }

@@ -1,11 +1,19 @@
 package io.gtespark.job.similarity;
 
-import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.job.vectors.UnitVectorBlocks;
+import io.gtespark.udf.vectors.BlockScorer;
+import io.gtespark.udf.vectors.TopKHeap;
+import io.gtespark.udf.vectors.VectorBlock;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -14,8 +22,8 @@ import org.apache.spark.sql.functions;
 /**
  * Measures an approximate search instead of promising it: a seeded sample of the queries gets
  * its exact top-K by brute force, and recall@K is the share of those exact neighbours that the
- * approximate result also returned. Only the sample's ids and two top-K lists per sampled query
- * reach the driver.
+ * approximate result also returned. Only the sample (ids and vectors) and two top-K lists per
+ * sampled query reach the driver.
  */
 public final class RecallProbe {
   private RecallProbe() {}
@@ -24,44 +32,112 @@ public final class RecallProbe {
   public static Map<String, Object> measure(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus,
       Dataset<Row> approx, int k, boolean excludeSelf, double minScore, int sampleSize, long seed, int blockRows,
       SearchCache cache) {
+    return measure(UnitVectorBlocks.read(queries, blockRows, null), UnitVectorBlocks.read(corpus, blockRows, null),
+        approx, k, excludeSelf, minScore, sampleSize, seed);
+  }
+
+  /**
+   * As {@link #measure(SparkSession, Dataset, Dataset, Dataset, int, boolean, double, int, long, int, SearchCache)}
+   * over blocks of unit vectors (a search's cached ones): one pass picks the sample, one scores it
+   * against every corpus block, one reads the approximate lists of the sampled queries.
+   */
+  public static Map<String, Object> measure(JavaRDD<VectorBlock> queries, JavaRDD<VectorBlock> corpus,
+      Dataset<Row> approx, int k, boolean excludeSelf, double minScore, int sampleSize, long seed) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("recallQueries", 0);
     out.put("recallAtK", null);
     if (sampleSize <= 0) {
       return out;
     }
-    // The sample: the queries whose seeded hash of the id is smallest (a top-N per partition, no sort of the table).
-    Dataset<Row> ids = queries.select(functions.col(VectorTable.ID).as("_sample_id"))
-        .orderBy(functions.hash(functions.col("_sample_id"), functions.lit(seed)), functions.col("_sample_id"))
-        .limit(sampleSize);
-    Dataset<Row> sample = queries.join(functions.broadcast(ids),
-        queries.col(VectorTable.ID).equalTo(ids.col("_sample_id"))).drop("_sample_id");
-    Map<Object, Set<Object>> exact = lists(ExactTopK.topK(spark, sample, corpus, k, excludeSelf, minScore, blockRows,
-        false, cache, null));
-    Map<Object, Set<Object>> found = lists(approx.join(functions.broadcast(ids),
-        approx.col("query_id").equalTo(ids.col("_sample_id"))));
+    // The sample: the queries whose seeded hash of the id is smallest (a bounded list per partition).
+    List<Sampled> picked = new ArrayList<>(queries.mapPartitions((Iterator<VectorBlock> it) -> {
+      java.util.PriorityQueue<Sampled> worst = new java.util.PriorityQueue<>(Sampled.ORDER.reversed());
+      while (it.hasNext()) {
+        VectorBlock b = it.next();
+        for (int i = 0; i < b.rows(); i++) {
+          Sampled s = new Sampled(hash(b.id(i), seed), b.id(i), null);
+          if (worst.size() < sampleSize || Sampled.ORDER.compare(s, worst.peek()) < 0) {
+            worst.add(new Sampled(s.hash, s.id, Arrays.copyOfRange(b.values(), i * b.dim(), (i + 1) * b.dim())));
+            if (worst.size() > sampleSize) {
+              worst.poll();
+            }
+          }
+        }
+      }
+      return worst.iterator();
+    }).collect());
+    picked.sort(Sampled.ORDER);
+    picked = picked.subList(0, Math.min(sampleSize, picked.size()));
+    if (picked.isEmpty()) {
+      return out;
+    }
+    List<Object> ids = new ArrayList<>();
+    List<float[]> vectors = new ArrayList<>();
+    for (Sampled s : picked) {
+      ids.add(s.id);
+      vectors.add(s.vector);
+    }
+    VectorBlock sample = VectorBlock.of(ids, vectors);
+    TopKHeap[] exactLists = corpus.mapPartitions((Iterator<VectorBlock> it) -> {
+      BlockScorer scorer = new BlockScorer(excludeSelf, minScore);
+      TopKHeap[] heaps = new TopKHeap[sample.rows()];
+      for (int i = 0; i < heaps.length; i++) {
+        heaps[i] = new TopKHeap(k);
+      }
+      while (it.hasNext()) {
+        scorer.score(sample, it.next(), heaps);
+      }
+      return java.util.Collections.<TopKHeap[]>singletonList(heaps).iterator();
+    }).reduce((a, b) -> {
+      for (int i = 0; i < a.length; i++) {
+        a[i].merge(b[i]);
+      }
+      return a;
+    });
+    Map<Object, Set<Object>> found = new HashMap<>();
+    for (Row r : approx.filter(functions.col("query_id").isin(ids.toArray())).select("query_id", "doc_id")
+        .collectAsList()) {
+      found.computeIfAbsent(r.get(0), x -> new HashSet<>()).add(r.get(1));
+    }
     long wanted = 0;
     long hits = 0;
-    for (Map.Entry<Object, Set<Object>> e : exact.entrySet()) {
-      Set<Object> got = found.getOrDefault(e.getKey(), Set.of());
-      for (Object doc : e.getValue()) {
+    for (int i = 0; i < ids.size(); i++) {
+      Set<Object> got = found.getOrDefault(ids.get(i), Set.of());
+      for (TopKHeap.Entry e : exactLists[i].best()) {
         wanted++;
-        if (got.contains(doc)) {
+        if (got.contains(e.id)) {
           hits++;
         }
       }
     }
-    out.put("recallQueries", ids.count());
+    out.put("recallQueries", ids.size());
     out.put("recallAtK", wanted == 0 ? null : Math.round(10000.0 * hits / wanted) / 10000.0);
     out.put("recallNeighbours", wanted);
     return out;
   }
 
-  private static Map<Object, Set<Object>> lists(Dataset<Row> topK) {
-    Map<Object, Set<Object>> m = new HashMap<>();
-    for (Row r : topK.select("query_id", "doc_id").collectAsList()) {
-      m.computeIfAbsent(r.get(0), x -> new HashSet<>()).add(r.get(1));
+  /** A seeded, well-mixed hash of an id: the sample's order. */
+  private static long hash(Object id, long seed) {
+    long h = (id.hashCode() + seed) * 0x9E3779B97F4A7C15L;
+    h ^= h >>> 31;
+    h *= 0xBF58476D1CE4E5B9L;
+    return h ^ (h >>> 29);
+  }
+
+  /** A sampled query: its hash, id and unit vector. */
+  private static final class Sampled implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    /** By hash, ties by the id's text: the same sample whatever the partitioning. */
+    static final java.util.Comparator<Sampled> ORDER = java.util.Comparator.<Sampled>comparingLong(s -> s.hash)
+        .thenComparing(s -> String.valueOf(s.id));
+    final long hash;
+    final Object id;
+    final float[] vector;
+
+    Sampled(long hash, Object id, float[] vector) {
+      this.hash = hash;
+      this.id = id;
+      this.vector = vector;
     }
-    return m;
   }
 }

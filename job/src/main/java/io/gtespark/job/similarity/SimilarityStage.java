@@ -159,30 +159,26 @@ public final class SimilarityStage implements Stage {
         identity = VectorTable.anyIdentity(queries, corpus);
         writer.checkBeforeRun(identity);
         UnaryOperator<Dataset<Row>> labels = textLabels(options, queries, corpus);
-        // IVF reads the corpus several times (sample, routing, cells) and is kept as read; exact search
-        // persists its own blocks, and a second cached copy of a corpus larger than memory only costs
-        // heap (an embedded table is read as stored; raw text is embedded once by VectorTable).
-        Dataset<Row> q = approx ? cache.add(queries.withVectors().persist(StorageLevel.MEMORY_AND_DISK()))
-            : queries.withVectors();
-        Dataset<Row> d = self ? q : approx ? cache.add(corpus.withVectors().persist(StorageLevel.MEMORY_AND_DISK()))
-            : corpus.withVectors();
+        // Both searches cache the vectors themselves, as blocks of unit vectors read once (an embedded
+        // table is read as stored; raw text is embedded once by VectorTable).
+        Dataset<Row> q = queries.withVectors();
+        Dataset<Row> d = self ? q : corpus.withVectors();
         if (approx) {
           IvfTopK.Result ivf = IvfTopK.topK(spark, q, d, self, k, self, minScore, IvfOptions.settings(options),
               cache, pairsScored);
           result = cache.add(ivf.topK.persist(StorageLevel.MEMORY_AND_DISK()));
           ivfResult = ivf;
-          metrics.put("search", "ivf");
+          metrics.put("search", "ivf").put("queries", ivf.queries).put("corpusRows", ivf.corpusRows);
         } else {
           result = ExactTopK.topK(spark, q, d, k, self, minScore, blockRows, self, cache, pairsScored);
-          metrics.put("search", "exact");
+          metrics.put("search", "exact").put("queries", q.count()).put("corpusRows", self ? q.count() : d.count());
         }
-        metrics.put("queries", q.count()).put("corpusRows", self ? q.count() : d.count());
         writer.write(labels.apply(result), identity);
         metrics.put("pairsScored", pairsScored.value());
         if (ivfResult != null) {
           ivfResult.stats().forEach(metrics::put);
-          RecallProbe.measure(spark, q, d, result, k, self, minScore, options.getInt("--recall-sample"),
-              options.getLong("--seed"), blockRows, cache).forEach(metrics::put);
+          RecallProbe.measure(ivfResult.queryBlocks, ivfResult.corpusBlocks, result, k, self, minScore,
+              options.getInt("--recall-sample"), options.getLong("--seed")).forEach(metrics::put);
         }
       }
     } finally {

@@ -3,6 +3,7 @@ package io.gtespark.job.vectors;
 import io.gtespark.udf.encode.VectorMath;
 import io.gtespark.udf.vectors.CellRouter;
 import io.gtespark.udf.vectors.VectorBlock;
+import io.gtespark.udf.vectors.VectorRows;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -40,6 +41,11 @@ public final class SphericalKMeans {
 
     /** The centroids as a block whose ids are the cell numbers. */
     public VectorBlock block() {
+      return block(centroids);
+    }
+
+    /** {@code centroids} as a block whose ids are the cell numbers, for a {@link CellRouter}. */
+    public static VectorBlock block(float[][] centroids) {
       List<Object> ids = new ArrayList<>();
       List<float[]> rows = new ArrayList<>();
       for (int c = 0; c < centroids.length; c++) {
@@ -51,20 +57,71 @@ public final class SphericalKMeans {
   }
 
   /**
-   * Trains {@code k} centroids (fewer if there are fewer rows) on {@code vectors}, which should be
-   * persisted: each of the at most {@code maxIter} iterations reads them once.
+   * Trains {@code k} centroids (fewer if there are fewer rows) on the {@code rows} unit vectors of
+   * {@code blocks}, which should be persisted: each of the at most {@code maxIter} iterations
+   * reads them once. The starting centres are a seeded sample of the rows.
    */
-  public static Model train(JavaRDD<float[]> vectors, int k, int maxIter, long seed) {
-    List<float[]> init = vectors.takeSample(false, k, seed);
+  public static Model train(JavaRDD<VectorBlock> blocks, long rows, int k, int maxIter, long seed) {
+    List<float[]> init = sample(blocks, rows, k, seed);
     if (init.isEmpty()) {
       throw new IllegalArgumentException("k-means needs at least one vector");
     }
-    return lloyd(vectors, init.toArray(new float[0][]), maxIter, null);
+    return lloyd(blocks, init.toArray(new float[0][]), maxIter, DEFAULT_TOL, null);
   }
+
+  /**
+   * A seeded sample of {@code want} rows (all of them if there are fewer) of {@code blocks}, which
+   * hold {@code rows} rows: one pass that keeps each row with a fixed chance, then a seeded draw
+   * of {@code want} from what came back, so only about {@code want} vectors reach the driver.
+   */
+  public static List<float[]> sample(JavaRDD<VectorBlock> blocks, long rows, int want, long seed) {
+    double fraction = rows <= want ? 1.0 : Math.min(1.0, (1.1 * want + 100) / rows);
+    while (true) {
+      double f = fraction;
+      // One flat block per partition: thousands of small arrays cost more to ship than their floats.
+      List<VectorBlock> parts = blocks.mapPartitionsWithIndex((p, it) -> {
+        java.util.Random random = new java.util.Random(seed * 1_000_003L + p);
+        List<Object> ids = new ArrayList<>();
+        List<float[]> out = new ArrayList<>();
+        while (it.hasNext()) {
+          VectorBlock b = it.next();
+          float[] values = b.values();
+          int dim = b.dim();
+          for (int i = 0; i < b.rows(); i++) {
+            if (f >= 1.0 || random.nextDouble() < f) {
+              ids.add(ids.size());
+              out.add(java.util.Arrays.copyOfRange(values, i * dim, (i + 1) * dim));
+            }
+          }
+        }
+        return List.of(VectorBlock.of(ids, out)).iterator();
+      }, false).collect();
+      List<float[]> picked = new ArrayList<>();
+      for (VectorBlock b : parts) {
+        for (int i = 0; i < b.rows(); i++) {
+          picked.add(java.util.Arrays.copyOfRange(b.values(), i * b.dim(), (i + 1) * b.dim()));
+        }
+      }
+      if (picked.size() >= want || fraction >= 1.0) {
+        java.util.Collections.shuffle(picked, new java.util.Random(seed));
+        return new ArrayList<>(picked.subList(0, Math.min(want, picked.size())));
+      }
+      fraction = Math.min(1.0, 2 * fraction);
+    }
+  }
+
+  /**
+   * The convergence tolerance MLlib's KMeans uses by default: the fit stops once no centre moved
+   * by more than this cosine distance (1 - cosine) in an iteration, as MLlib's cosine measure decides.
+   */
+  public static final double DEFAULT_TOL = 1e-4;
 
   /** What a fit reports after each iteration (on the driver). */
   public interface Progress {
     void iteration(int iteration, int maxIter, double cost, int moved, double seconds);
+
+    /** The starting centres are chosen: the sample's rows, and the seconds spent sampling and seeding. */
+    default void seeded(int sampleRows, double sampleSeconds, double seedingSeconds) {}
   }
 
   /**
@@ -72,31 +129,52 @@ public final class SphericalKMeans {
    * refined on a seeded sample of at least 10,000 rows (20 per centroid) on the driver, the best
    * of them then moved by at most {@code maxIter} distributed Lloyd iterations over all rows. {@code vectors} should be persisted.
    */
-  public static Model fit(JavaRDD<float[]> vectors, int k, int maxIter, long seed, Progress progress) {
-    List<float[]> sample = vectors.takeSample(false, (int) Math.max(10_000L, 20L * k), seed);
+  public static Model fit(JavaRDD<VectorBlock> blocks, long rows, int k, int maxIter, double tol, long seed,
+      Progress progress) {
+    long start = System.nanoTime();
+    List<float[]> sample = sample(blocks, rows, (int) Math.max(10_000L, 20L * k), seed);
     if (sample.size() < k) {
       throw new IllegalArgumentException("k-means with k = " + k + " needs at least k vectors, not " + sample.size());
     }
+    long sampled = System.nanoTime();
     // Several seedings are cheap next to one Lloyd pass over the table: start from the best one.
-    java.util.Random random = new java.util.Random(seed);
+    // They run side by side, one thread each, each with its own seeded random numbers.
+    int threads = Math.max(1, Math.min(SEEDINGS, Runtime.getRuntime().availableProcessors()));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
     float[][] best = null;
-    double bestPotential = Double.POSITIVE_INFINITY;
-    int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-    for (int run = 0; run < SEEDINGS; run++) {
-      Model onSample = fitLocally(sample, plusPlus(sample, k, random), SAMPLE_ITERATIONS, threads);
-      if (onSample.cost < bestPotential) {
-        bestPotential = onSample.cost;
-        best = onSample.centroids;
+    try {
+      List<java.util.concurrent.Future<Model>> runs = new ArrayList<>();
+      for (int run = 0; run < SEEDINGS; run++) {
+        java.util.Random random = new java.util.Random(seed + 7919L * run);
+        runs.add(pool.submit(() -> fitLocally(sample, plusPlus(sample, k, random), SAMPLE_ITERATIONS, tol, 1)));
       }
+      double bestPotential = Double.POSITIVE_INFINITY;
+      for (java.util.concurrent.Future<Model> run : runs) {
+        Model onSample = run.get();
+        if (onSample.cost < bestPotential) {
+          bestPotential = onSample.cost;
+          best = onSample.centroids;
+        }
+      }
+    } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("k-means++ seeding failed", e);
+    } finally {
+      pool.shutdownNow();
     }
-    return lloyd(vectors, best, maxIter, progress);
+    // The winner goes on to convergence on the sample (milliseconds each on the driver), so the
+    // passes over the whole table, a Spark job each, start near where they end.
+    best = fitLocally(sample, best, maxIter, tol, Math.max(1, Runtime.getRuntime().availableProcessors())).centroids;
+    if (progress != null) {
+      progress.seeded(sample.size(), (sampled - start) / 1e9, (System.nanoTime() - sampled) / 1e9);
+    }
+    return lloyd(blocks, best, maxIter, tol, progress);
   }
 
   /**
    * Seedings tried by {@link #fit}, each refined by {@link #SAMPLE_ITERATIONS} Lloyd iterations on
    * the sample on the driver; the lowest cost on the sample wins (a cheap n_init).
    */
-  static final int SEEDINGS = 5;
+  public static final int SEEDINGS = 5;
   static final int SAMPLE_ITERATIONS = 10;
 
   /**
@@ -165,12 +243,13 @@ public final class SphericalKMeans {
   }
 
   /** Distributed Lloyd iterations from the given centres (copied), as {@link #fit} runs them after seeding. */
-  public static Model fitFrom(JavaRDD<float[]> vectors, float[][] init, int maxIter, Progress progress) {
+  public static Model fitFrom(JavaRDD<VectorBlock> blocks, float[][] init, int maxIter, double tol,
+      Progress progress) {
     float[][] centres = new float[init.length][];
     for (int c = 0; c < init.length; c++) {
       centres[c] = init[c].clone();
     }
-    return lloyd(vectors, centres, maxIter, progress);
+    return lloyd(blocks, centres, maxIter, tol, progress);
   }
 
   /**
@@ -178,7 +257,7 @@ public final class SphericalKMeans {
    * slice of {@code rows} with the same SGEMM assignment. The reference the bench compares
    * the distributed fit with.
    */
-  public static Model fitLocally(List<float[]> rows, float[][] init, int maxIter, int threads) {
+  public static Model fitLocally(List<float[]> rows, float[][] init, int maxIter, double tol, int threads) {
     float[][] centres = new float[init.length][];
     for (int c = 0; c < init.length; c++) {
       centres[c] = init[c].clone();
@@ -202,7 +281,7 @@ public final class SphericalKMeans {
           total = total == null ? part : total.add(part);
         }
         cost = total.cost;
-        if (total.moveCentres(centres) == 0) {
+        if (total.moveCentres(centres, tol) == 0) {
           break;
         }
       }
@@ -214,19 +293,20 @@ public final class SphericalKMeans {
     }
   }
 
-  private static Model lloyd(JavaRDD<float[]> vectors, float[][] centroids, int maxIter, Progress progress) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(vectors.context());
+  private static Model lloyd(JavaRDD<VectorBlock> blocks, float[][] centroids, int maxIter, double tol,
+      Progress progress) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(blocks.context());
     int iter = 0;
     double cost = Double.NaN;
     while (iter < maxIter) {
       iter++;
       long start = System.nanoTime();
       Broadcast<VectorBlock> b = jsc.broadcast(new Model(centroids, iter).block());
-      Sums total = vectors.mapPartitions((Iterator<float[]> it) -> List.of(Sums.of(it, b.value())).iterator())
+      Sums total = blocks.mapPartitions((Iterator<VectorBlock> it) -> List.of(Sums.ofBlocks(it, b.value())).iterator())
           .treeReduce(Sums::add);
       b.destroy();
       cost = total.cost;
-      int moved = total.moveCentres(centroids);
+      int moved = total.moveCentres(centroids, tol);
       if (progress != null) {
         progress.iteration(iter, maxIter, cost, moved, (System.nanoTime() - start) / 1e9);
       }
@@ -262,7 +342,7 @@ public final class SphericalKMeans {
         router.nearest(vectors[i], 0, 1, 1, nearest);
         assigned[i] = nearest[0][0];
       }
-      sums.moveCentres(centres);
+      sums.moveCentres(centres, DEFAULT_TOL);
     }
     return assigned;
   }
@@ -306,8 +386,42 @@ public final class SphericalKMeans {
       return s;
     }
 
-    /** Moves each centre with members to their normalised mean; returns how many moved. */
-    int moveCentres(float[][] centres) {
+    /** The sums of blocks of unit vectors, routed a tile at a time straight from each block's matrix. */
+    static Sums ofBlocks(Iterator<VectorBlock> blocks, VectorBlock centroids) {
+      int dim = centroids.dim();
+      CellRouter router = new CellRouter(centroids);
+      Sums s = new Sums(centroids.rows(), dim);
+      int tileRows = 256;
+      int[][] nearest = new int[tileRows][1];
+      while (blocks.hasNext()) {
+        VectorBlock block = blocks.next();
+        if (block.rows() > 0 && block.dim() != dim) {
+          throw VectorRows.dimensionMismatch(block.dim(), dim);
+        }
+        float[] values = block.values();
+        for (int first = 0; first < block.rows(); first += tileRows) {
+          int n = Math.min(tileRows, block.rows() - first);
+          router.nearest(values, first, n, 1, nearest);
+          for (int i = 0; i < n; i++) {
+            int c = nearest[i][0];
+            s.counts[c]++;
+            s.cost += Math.max(0, 1 - router.score(i, c));
+            int off = c * dim;
+            int row = (first + i) * dim;
+            for (int d = 0; d < dim; d++) {
+              s.sums[off + d] += values[row + d];
+            }
+          }
+        }
+      }
+      return s;
+    }
+
+    /**
+     * Moves each centre with members to their normalised mean; returns how many moved by more than
+     * {@code tol} (cosine distance).
+     */
+    int moveCentres(float[][] centres, double tol) {
       int dim = centres[0].length;
       int moved = 0;
       for (int c = 0; c < centres.length; c++) {
@@ -319,7 +433,7 @@ public final class SphericalKMeans {
           next[d] = (float) sums[c * dim + d];
         }
         VectorMath.normalize(next);
-        if (VectorMath.dot(next, centres[c]) < 1 - 1e-6) {
+        if (1 - VectorMath.dot(next, centres[c]) > tol) {
           moved++;
         }
         centres[c] = next;

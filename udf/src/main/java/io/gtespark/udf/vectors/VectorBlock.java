@@ -51,6 +51,14 @@ public final class VectorBlock implements Serializable {
     return dim;
   }
 
+  /**
+   * The vectors as one row-major matrix (row {@code i} at {@code i * dim()}), not a copy: read it,
+   * never write it, so that a cached block stays as it was made.
+   */
+  public float[] values() {
+    return data;
+  }
+
   /** The id of row {@code i}. */
   public Object id(int i) {
     return ids[i];

@@ -1,0 +1,187 @@
+package io.gtespark.job.vectors;
+
+import io.gtespark.udf.vectors.VectorBlock;
+import io.gtespark.udf.vectors.VectorRows;
+import io.gtespark.udf.encode.VectorMath;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * A vector table read once and cached as blocks of unit vectors with their ids (one row-major
+ * matrix per block), so that every later pass (sampling, k-means iterations, assignment,
+ * silhouette) reads matrices from memory instead of decoding Parquet and boxing each float again.
+ * Rows without a vector are counted, not cached.
+ */
+public final class UnitVectorBlocks {
+  /** Rows a cached block holds at most (fewer for vectors wider than 384). */
+  static final int BLOCK_ROWS = 4096;
+
+  private final JavaRDD<VectorBlock> blocks;
+  private final long rows;
+  private final long nullRows;
+
+  private UnitVectorBlocks(JavaRDD<VectorBlock> blocks, long rows, long nullRows) {
+    this.blocks = blocks;
+    this.rows = rows;
+    this.nullRows = nullRows;
+  }
+
+  /**
+   * Reads {@code table}'s (id, vector) rows in one Spark job, caches their unit vectors as blocks
+   * and counts the rows with and without a vector. The counts are exact: the rows without one are
+   * counted by the same job's tasks, whose updates Spark applies once per partition.
+   */
+  public static UnitVectorBlocks cache(Dataset<Row> table) {
+    return cache(table, BLOCK_ROWS);
+  }
+
+  /** As {@link #cache(Dataset)}, with blocks of at most {@code blockRows} rows. */
+  public static UnitVectorBlocks cache(Dataset<Row> table, int blockRows) {
+    SparkSession spark = table.sparkSession();
+    LongAccumulator nulls = spark.sparkContext().longAccumulator("gte-null-vectors");
+    JavaRDD<VectorBlock> blocks = read(table, blockRows, nulls).persist(StorageLevel.MEMORY_AND_DISK());
+    long rows;
+    try {
+      rows = blocks.map(b -> (long) b.rows()).fold(0L, Long::sum);
+    } catch (RuntimeException e) {
+      blocks.unpersist(false);
+      throw e;
+    }
+    return new UnitVectorBlocks(blocks, rows, nulls.value());
+  }
+
+  /**
+   * A seeded sample of these rows, each kept with chance {@code fraction}, cached as blocks of its
+   * own (one Spark job over the cache); release it when done.
+   */
+  public UnitVectorBlocks sample(double fraction, long seed) {
+    JavaRDD<VectorBlock> picked = blocks.mapPartitionsWithIndex((p, it) -> {
+      java.util.Random random = new java.util.Random(seed * 1_000_003L + p);
+      List<VectorBlock> out = new ArrayList<>();
+      while (it.hasNext()) {
+        VectorBlock b = it.next();
+        List<Object> ids = new ArrayList<>();
+        List<float[]> vectors = new ArrayList<>();
+        for (int i = 0; i < b.rows(); i++) {
+          if (fraction >= 1.0 || random.nextDouble() < fraction) {
+            ids.add(b.id(i));
+            vectors.add(java.util.Arrays.copyOfRange(b.values(), i * b.dim(), (i + 1) * b.dim()));
+          }
+        }
+        if (!ids.isEmpty()) {
+          out.add(VectorBlock.of(ids, vectors));
+        }
+      }
+      return out.iterator();
+    }, true).persist(StorageLevel.MEMORY_AND_DISK());
+    long n;
+    try {
+      n = picked.map(b -> (long) b.rows()).fold(0L, Long::sum);
+    } catch (RuntimeException e) {
+      picked.unpersist(false);
+      throw e;
+    }
+    return new UnitVectorBlocks(picked, n, 0);
+  }
+
+  /** The cached blocks. */
+  public JavaRDD<VectorBlock> blocks() {
+    return blocks;
+  }
+
+  /** Rows with a vector. */
+  public long rows() {
+    return rows;
+  }
+
+  /** Rows whose vector is null (left out of the blocks). */
+  public long nullRows() {
+    return nullRows;
+  }
+
+  /** Frees the cache. */
+  public void release() {
+    blocks.unpersist(false);
+  }
+
+  /**
+   * The (id, vector) rows of {@code table} as blocks of at most {@code blockRows} unit vectors (and
+   * at most {@link VectorRows#MAX_BLOCK_VALUES} values), not persisted. Rows without a vector are
+   * left out and, when {@code nulls} is given, counted. Reads Spark's internal rows: a vector is
+   * copied from its array in one call instead of passing through 384 boxed floats.
+   */
+  public static JavaRDD<VectorBlock> read(Dataset<Row> table, int blockRows, LongAccumulator nulls) {
+    Dataset<Row> two = table.select(VectorTable.ID, VectorTable.VECTOR);
+    DataType idType = two.schema().apply(0).dataType();
+    return two.queryExecution().toRdd().toJavaRDD().mapPartitions((Iterator<InternalRow> it) -> {
+      scala.Function1<Object, Object> toId = CatalystTypeConverters.createToScalaConverter(idType);
+      return new Iterator<VectorBlock>() {
+        private InternalRow pending;
+
+        @Override
+        public boolean hasNext() {
+          while (pending == null && it.hasNext()) {
+            InternalRow r = it.next();
+            if (r.isNullAt(1)) {
+              if (nulls != null) {
+                nulls.add(1);
+              }
+            } else {
+              pending = r;
+            }
+          }
+          return pending != null;
+        }
+
+        @Override
+        public VectorBlock next() {
+          if (!hasNext()) {
+            throw new java.util.NoSuchElementException();
+          }
+          List<Object> ids = new ArrayList<>(Math.min(blockRows, 1024));
+          List<float[]> vectors = new ArrayList<>(Math.min(blockRows, 1024));
+          int limit = blockRows;
+          while (hasNext() && ids.size() < limit) {
+            InternalRow r = pending;
+            pending = null;
+            Object id = toId.apply(r.get(0, idType));
+            ids.add(id);
+            vectors.add(unit(r.getArray(1), id));
+            if (ids.size() == 1) {
+              limit = Math.min(blockRows, Math.max(1, VectorRows.MAX_BLOCK_VALUES / Math.max(1, vectors.get(0).length)));
+            }
+          }
+          return VectorBlock.of(ids, vectors);
+        }
+      };
+    });
+  }
+
+  /** A vector array as a unit float vector; an error naming the row for NaN, infinity or a null element. */
+  private static float[] unit(ArrayData array, Object id) {
+    for (int i = 0; i < array.numElements(); i++) {
+      if (array.isNullAt(i)) {
+        throw new IllegalArgumentException("A vector with a null element (id " + id + "): vectors must be arrays "
+            + "of numbers; re-embed the table or drop the row.");
+      }
+    }
+    float[] v = array.toFloatArray();
+    if (!VectorMath.isFinite(v)) {
+      throw new IllegalArgumentException("A vector with NaN or infinite values (id " + id + "): the table "
+          + "was written by a broken model; re-embed it.");
+    }
+    VectorMath.normalize(v);
+    return v;
+  }
+}
