@@ -1,74 +1,107 @@
 package io.gtespark.job.similarity;
 
 import java.io.Serializable;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * Rows bound for one IVF unit from one input block, shuffled as a few flat arrays: their ids,
  * their unit vectors as one row-major matrix, and their cells (a corpus row's own cell, or the
  * cells a query probes within the unit's group). Thousands of rows cross the shuffle as one
- * record, so serialising them costs about what copying their floats costs.
+ * record, the floats as one byte array and long ids as one long array, so serialising a packet
+ * costs about what copying it costs (Java serialization writes a float[] a value at a time and
+ * keeps a handle for every boxed id).
  */
 final class CellPacket implements Serializable {
   private static final long serialVersionUID = 1L;
-  final Object[] ids;
-  final float[] vectors;
+  /** The ids when every one is a Long, else null. */
+  private final long[] longIds;
+  /** The ids otherwise. */
+  private final Object[] objectIds;
+  private final byte[] vectorBytes;
+  private transient float[] vectors;
   final int dim;
   /** Row i's cells are {@code cells[cellStart[i]] .. cells[cellStart[i + 1] - 1]}. */
   final int[] cellStart;
   final int[] cells;
 
-  private CellPacket(Object[] ids, float[] vectors, int dim, int[] cellStart, int[] cells) {
-    this.ids = ids;
-    this.vectors = vectors;
+  private CellPacket(long[] longIds, Object[] objectIds, byte[] vectorBytes, int dim, int[] cellStart, int[] cells) {
+    this.longIds = longIds;
+    this.objectIds = objectIds;
+    this.vectorBytes = vectorBytes;
     this.dim = dim;
     this.cellStart = cellStart;
     this.cells = cells;
   }
 
   int rows() {
-    return ids.length;
+    return cellStart.length - 1;
   }
 
-  /** Collects the rows of one packet. */
+  /** The id of row {@code i}. */
+  Object id(int i) {
+    return longIds != null ? (Object) longIds[i] : objectIds[i];
+  }
+
+  /** The unit vectors, row-major (decoded once). */
+  float[] vectors() {
+    if (vectors == null) {
+      float[] v = new float[vectorBytes.length / Float.BYTES];
+      ByteBuffer.wrap(vectorBytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+      vectors = v;
+    }
+    return vectors;
+  }
+
+  /**
+   * Collects the rows of one packet into arrays of their final size: the caller says how many rows
+   * and cells will come, so a packet is allocated once instead of grown by copies.
+   */
   static final class Builder {
     private final int dim;
-    private final List<Object> ids = new ArrayList<>();
-    private float[] vectors;
-    private int[] cellStart = new int[17];
-    private int[] cells = new int[16];
+    private final Object[] ids;
+    private boolean allLong = true;
+    private final byte[] bytes;
+    private final FloatBuffer floats;
+    private final int[] cellStart;
+    private final int[] cells;
+    private int rows;
     private int cellCount;
 
-    Builder(int dim) {
+    Builder(int dim, int rows, int cells) {
       this.dim = dim;
-      this.vectors = new float[16 * dim];
+      this.ids = new Object[rows];
+      this.bytes = new byte[rows * dim * Float.BYTES];
+      this.floats = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+      this.cellStart = new int[rows + 1];
+      this.cells = new int[cells];
     }
 
     /** Adds row {@code row} of {@code values} (row-major at this dimension) with {@code n} cells from {@code from}. */
     void add(Object id, float[] values, int row, int[] cellSource, int from, int n) {
-      int i = ids.size();
-      if ((i + 1) * dim > vectors.length) {
-        vectors = Arrays.copyOf(vectors, 2 * vectors.length);
-      }
-      System.arraycopy(values, row * dim, vectors, i * dim, dim);
-      if (cellCount + n > cells.length) {
-        cells = Arrays.copyOf(cells, Math.max(2 * cells.length, cellCount + n));
-      }
+      floats.put(values, row * dim, dim);
       System.arraycopy(cellSource, from, cells, cellCount, n);
       cellCount += n;
-      if (i + 2 > cellStart.length) {
-        cellStart = Arrays.copyOf(cellStart, 2 * cellStart.length);
-      }
-      cellStart[i + 1] = cellCount;
-      ids.add(id);
+      ids[rows] = id;
+      allLong &= id instanceof Long;
+      rows++;
+      cellStart[rows] = cellCount;
     }
 
     CellPacket build() {
-      int n = ids.size();
-      return new CellPacket(ids.toArray(), Arrays.copyOf(vectors, n * dim), dim, Arrays.copyOf(cellStart, n + 1),
-          Arrays.copyOf(cells, cellCount));
+      if (rows != ids.length || cellCount != cells.length) {
+        throw new IllegalStateException("a packet sized for " + ids.length + " rows and " + cells.length
+            + " cells got " + rows + " and " + cellCount);
+      }
+      long[] longIds = null;
+      if (allLong) {
+        longIds = new long[rows];
+        for (int i = 0; i < rows; i++) {
+          longIds[i] = (Long) ids[i];
+        }
+      }
+      return new CellPacket(longIds, allLong ? null : ids, bytes, dim, cellStart, cells);
     }
   }
 }

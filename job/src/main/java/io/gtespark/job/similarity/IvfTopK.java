@@ -327,46 +327,69 @@ public final class IvfTopK {
 
     /** This block's corpus rows as packets, one per unit (their cell's group and their chunk of it). */
     List<Tuple2<Long, CellPacket>> docPackets(int[] groupOf, int[] docChunks) {
-      Map<Long, CellPacket.Builder> open = new LinkedHashMap<>();
-      float[] values = block.values();
+      long[] keys = new long[block.rows()];
       for (int i = 0; i < block.rows(); i++) {
         int g = groupOf[cells[i * m]];
-        Object id = block.id(i);
-        int dChunk = chunkOf(id, g, docChunks[g]);
-        open.computeIfAbsent(packetKey(unit(g, dChunk), false), x -> new CellPacket.Builder(block.dim()))
-            .add(id, values, i, cells, i * m, 1);
+        keys[i] = packetKey(unit(g, chunkOf(block.id(i), g, docChunks[g])), false);
+      }
+      Map<Long, int[]> sizes = new LinkedHashMap<>(); // key -> {rows, cells}
+      for (long key : keys) {
+        int[] size = sizes.computeIfAbsent(key, x -> new int[2]);
+        size[0]++;
+        size[1]++;
+      }
+      Map<Long, CellPacket.Builder> open = builders(sizes);
+      for (int i = 0; i < block.rows(); i++) {
+        open.get(keys[i]).add(block.id(i), block.values(), i, cells, i * m, 1);
       }
       return built(open);
     }
 
     /** This block's queries as packets: per group they probe, its doc chunks, with the cells probed there. */
     List<Tuple2<Long, CellPacket>> queryPackets(int[] groupOf, int[] docChunks) {
-      Map<Long, CellPacket.Builder> open = new LinkedHashMap<>();
-      float[] values = block.values();
+      // Two passes over the rows: the first sizes each packet, the second fills it.
+      Map<Long, int[]> sizes = new LinkedHashMap<>();
+      Map<Long, CellPacket.Builder> open = null;
       int[] inGroup = new int[m];
       boolean[] done = new boolean[m];
-      for (int i = 0; i < block.rows(); i++) {
-        Object id = block.id(i);
-        Arrays.fill(done, false);
-        for (int j = 0; j < m; j++) {
-          if (done[j]) {
-            continue;
-          }
-          int g = groupOf[cells[i * m + j]];
-          int n = 0;
-          for (int l = j; l < m; l++) {
-            if (!done[l] && groupOf[cells[i * m + l]] == g) {
-              inGroup[n++] = cells[i * m + l];
-              done[l] = true;
+      for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+          open = builders(sizes);
+        }
+        for (int i = 0; i < block.rows(); i++) {
+          Arrays.fill(done, false);
+          for (int j = 0; j < m; j++) {
+            if (done[j]) {
+              continue;
             }
-          }
-          for (int d = 0; d < docChunks[g]; d++) {
-            open.computeIfAbsent(packetKey(unit(g, d), true), x -> new CellPacket.Builder(block.dim()))
-                .add(id, values, i, inGroup, 0, n);
+            int g = groupOf[cells[i * m + j]];
+            int n = 0;
+            for (int l = j; l < m; l++) {
+              if (!done[l] && groupOf[cells[i * m + l]] == g) {
+                inGroup[n++] = cells[i * m + l];
+                done[l] = true;
+              }
+            }
+            for (int d = 0; d < docChunks[g]; d++) {
+              long key = packetKey(unit(g, d), true);
+              if (pass == 0) {
+                int[] size = sizes.computeIfAbsent(key, x -> new int[2]);
+                size[0]++;
+                size[1] += n;
+              } else {
+                open.get(key).add(block.id(i), block.values(), i, inGroup, 0, n);
+              }
+            }
           }
         }
       }
       return built(open);
+    }
+
+    private Map<Long, CellPacket.Builder> builders(Map<Long, int[]> sizes) {
+      Map<Long, CellPacket.Builder> open = new LinkedHashMap<>();
+      sizes.forEach((key, size) -> open.put(key, new CellPacket.Builder(block.dim(), size[0], size[1])));
+      return open;
     }
 
     private static List<Tuple2<Long, CellPacket>> built(Map<Long, CellPacket.Builder> open) {

@@ -90,8 +90,8 @@ final class UnitScorer {
       int source = (int) keys[j];
       int cell = (int) (keys[j] >>> 32);
       CellPacket packet = docPackets.get(packetOf[source]);
-      System.arraycopy(packet.vectors, rowOf[source] * dim, docVectors, j * dim, dim);
-      docIds[j] = packet.ids[rowOf[source]];
+      System.arraycopy(packet.vectors(), rowOf[source] * dim, docVectors, j * dim, dim);
+      docIds[j] = packet.id(rowOf[source]);
       if (cellCount == 0 || cellIds[cellCount - 1] != cell) {
         cellIds[cellCount] = cell;
         cellBegin[cellCount] = j;
@@ -141,6 +141,7 @@ final class UnitScorer {
     }
     TopKHeap[] queryHeaps = new TopKHeap[nq];
     TopKHeap[] docHeaps = docs.heaps;
+    float[] queryVectors = queries.vectors();
     if (tile.length < TILE * dim) {
       tile = new float[TILE * dim];
     }
@@ -150,7 +151,7 @@ final class UnitScorer {
       for (int from = probes[ci]; from < probes[ci + 1]; from += TILE) {
         int count = Math.min(TILE, probes[ci + 1] - from);
         for (int t = 0; t < count; t++) {
-          System.arraycopy(queries.vectors, probing[from + t] * dim, tile, t * dim, dim);
+          System.arraycopy(queryVectors, probing[from + t] * dim, tile, t * dim, dim);
         }
         if (scores.length < count * cellRows) {
           scores = new float[Math.max(count * cellRows, 2 * scores.length)];
@@ -165,7 +166,7 @@ final class UnitScorer {
           if (heap == null) {
             heap = queryHeaps[q] = new TopKHeap(k);
           }
-          Object queryId = queries.ids[q];
+          Object queryId = queries.id(q);
           int row = t * cellRows;
           for (int j = 0; j < cellRows; j++) {
             double s = scores[row + j];
@@ -195,7 +196,7 @@ final class UnitScorer {
     List<Tuple2<Object, TopKHeap>> out = new ArrayList<>();
     for (int q = 0; q < nq; q++) {
       if (queryHeaps[q] != null && !queryHeaps[q].isEmpty()) {
-        out.add(new Tuple2<>(queries.ids[q], queryHeaps[q]));
+        out.add(new Tuple2<>(queries.id(q), queryHeaps[q]));
       }
     }
     return out;

@@ -174,7 +174,7 @@ public final class SphericalKMeans {
    * Seedings tried by {@link #fit}, each refined by {@link #SAMPLE_ITERATIONS} Lloyd iterations on
    * the sample on the driver; the lowest cost on the sample wins (a cheap n_init).
    */
-  public static final int SEEDINGS = 5;
+  public static final int SEEDINGS = 2;
   static final int SAMPLE_ITERATIONS = 10;
 
   /**

@@ -47,8 +47,8 @@ class UnitScorerTest {
     float[][] docVectors = new float[docs][];
     int[] docCell = new int[docs];
     // Corpus rows arrive in two packets, in no cell order, as two input blocks would send them.
-    CellPacket.Builder first = new CellPacket.Builder(DIM);
-    CellPacket.Builder second = new CellPacket.Builder(DIM);
+    CellPacket.Builder first = new CellPacket.Builder(DIM, docs / 2, docs / 2);
+    CellPacket.Builder second = new CellPacket.Builder(DIM, docs / 2, docs / 2);
     for (int i = 0; i < docs; i++) {
       docVectors[i] = unit(random);
       docCell[i] = random.nextInt(cells);
@@ -56,7 +56,7 @@ class UnitScorerTest {
     }
     float[][] queryVectors = new float[queries][];
     int[][] probed = new int[queries][];
-    CellPacket.Builder q = new CellPacket.Builder(DIM);
+    CellPacket.Builder q = new CellPacket.Builder(DIM, queries, queries / 3 + 2 * (queries - queries / 3));
     for (int i = 0; i < queries; i++) {
       queryVectors[i] = unit(random);
       probed[i] = i % 3 == 0 ? new int[] {1} : new int[] {4, 0}; // cell 3 and 2 are never probed
@@ -96,8 +96,8 @@ class UnitScorerTest {
     Random random = new Random(5);
     int n = 60;
     float[][] v = new float[n][];
-    CellPacket.Builder docs = new CellPacket.Builder(DIM);
-    CellPacket.Builder queries = new CellPacket.Builder(DIM);
+    CellPacket.Builder docs = new CellPacket.Builder(DIM, n, n);
+    CellPacket.Builder queries = new CellPacket.Builder(DIM, n, 2 * n);
     for (int i = 0; i < n; i++) {
       v[i] = unit(random);
       docs.add((long) i, v[i], 0, new int[] {i % 2}, 0, 1);
