@@ -1,17 +1,16 @@
 package io.gtespark.job.similarity;
 
 import java.io.Serializable;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import io.gtespark.job.vectors.FloatBytes;
 import java.nio.FloatBuffer;
 
 /**
  * Rows bound for one IVF unit from one input block, shuffled as a few flat arrays: their ids,
  * their unit vectors as one row-major matrix, and their cells (a corpus row's own cell, or the
  * cells a query probes within the unit's group). Thousands of rows cross the shuffle as one
- * record, the floats as one byte array and long ids as one long array, so serialising a packet
- * costs about what copying it costs (Java serialization writes a float[] a value at a time and
- * keeps a handle for every boxed id).
+ * record, the floats as one byte array ({@link FloatBytes}) and long ids as one long array, so
+ * serialising a packet costs about what copying it costs (Java serialization keeps a handle for
+ * every boxed id).
  */
 final class CellPacket implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -47,9 +46,7 @@ final class CellPacket implements Serializable {
   /** The unit vectors, row-major (decoded once). */
   float[] vectors() {
     if (vectors == null) {
-      float[] v = new float[vectorBytes.length / Float.BYTES];
-      ByteBuffer.wrap(vectorBytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-      vectors = v;
+      vectors = FloatBytes.decode(vectorBytes);
     }
     return vectors;
   }
@@ -73,7 +70,7 @@ final class CellPacket implements Serializable {
       this.dim = dim;
       this.ids = new Object[rows];
       this.bytes = new byte[rows * dim * Float.BYTES];
-      this.floats = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+      this.floats = FloatBytes.writer(bytes);
       this.cellStart = new int[rows + 1];
       this.cells = new int[cells];
     }

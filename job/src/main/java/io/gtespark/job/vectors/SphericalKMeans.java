@@ -11,6 +11,7 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import scala.Tuple2;
 
 /**
  * Spherical k-means (cosine) on unit vectors, distributed like MLlib's Lloyd iterations but with
@@ -78,28 +79,33 @@ public final class SphericalKMeans {
     double fraction = rows <= want ? 1.0 : Math.min(1.0, (1.1 * want + 100) / rows);
     while (true) {
       double f = fraction;
-      // One flat block per partition: thousands of small arrays cost more to ship than their floats.
-      List<VectorBlock> parts = blocks.mapPartitionsWithIndex((p, it) -> {
+      // One flat byte array per partition: thousands of small float arrays cost more to ship than their floats.
+      List<Tuple2<Integer, byte[]>> parts = blocks.mapPartitionsWithIndex((p, it) -> {
         java.util.Random random = new java.util.Random(seed * 1_000_003L + p);
-        List<Object> ids = new ArrayList<>();
-        List<float[]> out = new ArrayList<>();
+        float[] out = new float[0];
+        int values = 0;
+        int dim = 0;
         while (it.hasNext()) {
           VectorBlock b = it.next();
-          float[] values = b.values();
-          int dim = b.dim();
+          dim = b.dim();
           for (int i = 0; i < b.rows(); i++) {
             if (f >= 1.0 || random.nextDouble() < f) {
-              ids.add(ids.size());
-              out.add(java.util.Arrays.copyOfRange(values, i * dim, (i + 1) * dim));
+              if (values + dim > out.length) {
+                out = java.util.Arrays.copyOf(out, Math.max(2 * out.length, values + 64 * dim));
+              }
+              System.arraycopy(b.values(), i * dim, out, values, dim);
+              values += dim;
             }
           }
         }
-        return List.of(VectorBlock.of(ids, out)).iterator();
+        return List.of(new Tuple2<>(dim, FloatBytes.encode(out, 0, values))).iterator();
       }, false).collect();
       List<float[]> picked = new ArrayList<>();
-      for (VectorBlock b : parts) {
-        for (int i = 0; i < b.rows(); i++) {
-          picked.add(java.util.Arrays.copyOfRange(b.values(), i * b.dim(), (i + 1) * b.dim()));
+      for (Tuple2<Integer, byte[]> part : parts) {
+        float[] values = FloatBytes.decode(part._2());
+        int dim = part._1();
+        for (int at = 0; dim > 0 && at < values.length; at += dim) {
+          picked.add(java.util.Arrays.copyOfRange(values, at, at + dim));
         }
       }
       if (picked.size() >= want || fraction >= 1.0) {
@@ -174,7 +180,7 @@ public final class SphericalKMeans {
    * Seedings tried by {@link #fit}, each refined by {@link #SAMPLE_ITERATIONS} Lloyd iterations on
    * the sample on the driver; the lowest cost on the sample wins (a cheap n_init).
    */
-  public static final int SEEDINGS = 2;
+  public static final int SEEDINGS = 4;
   static final int SAMPLE_ITERATIONS = 10;
 
   /**
