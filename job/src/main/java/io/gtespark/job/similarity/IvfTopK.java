@@ -32,9 +32,10 @@ import scala.Tuple2;
  * spherical k-means on a sample of the corpus gives {@code nlist} cells; every corpus row goes to
  * its nearest cell and every query to its {@code nprobe} nearest; inside each cell the queries
  * that probe it are scored exactly against its rows with the SGEMM kernel, and the partial top-K
- * lists merge per query. Big cells are cut into chunks of at most {@code blockRows} rows on both
- * sides, so no task holds an unbounded cell however skewed the corpus. The driver holds the
- * centroids and per-cell counts only.
+ * lists merge per query. A unit of work holds at most about {@code blockRows} corpus rows of one
+ * cell group (big groups are cut into chunks) while its queries stream past in packets of at most
+ * {@code blockRows} rows, so no task holds an unbounded cell however skewed the corpus. The
+ * driver holds the centroids and per-cell counts only.
  */
 public final class IvfTopK {
   private IvfTopK() {}
@@ -151,11 +152,13 @@ public final class IvfTopK {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<VectorBlock> centroids = cache.add(jsc.broadcast(model.block()));
 
-    // Routed blocks: each row's nearest cells. For --self one pass routes each row as both.
-    JavaRDD<RoutedBlock> routedQueries = cache.add(route(queryData.blocks(), centroids, nprobe)
-        .persist(StorageLevel.MEMORY_AND_DISK()));
-    JavaRDD<RoutedBlock> routedCorpus = self ? routedQueries
-        : cache.add(route(corpusData.blocks(), centroids, 1).persist(StorageLevel.MEMORY_AND_DISK()));
+    // Each row's nearest cells, cached apart from the vectors and zipped with their blocks when
+    // read: a cached RoutedBlock would make Spark count every cached vector twice and push blocks
+    // to disk. For --self one pass routes each row as both.
+    JavaRDD<RoutedBlock> routedQueries = routed(queryData.blocks(), cache.add(route(queryData.blocks(), centroids,
+        nprobe).persist(StorageLevel.MEMORY_AND_DISK())), Math.min(nprobe, nlist));
+    JavaRDD<RoutedBlock> routedCorpus = self ? routedQueries : routed(corpusData.blocks(),
+        cache.add(route(corpusData.blocks(), centroids, 1).persist(StorageLevel.MEMORY_AND_DISK())), 1);
 
     // Cells are grouped (k-means over the centroids, about blockRows docs a group) so that a
     // query, whose probed cells lie close together, travels to few groups instead of nprobe cells.
@@ -200,8 +203,7 @@ public final class IvfTopK {
     long packetBytes = (nd + queryCopies) * 4L * model.centroids[0].length;
     int units = (int) Math.max(Math.max(Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")),
         2 * spark.sparkContext().defaultParallelism()), Math.min(100_000, packetBytes / (64L << 20) + 1));
-    JavaRDD<Tuple2<Object, TopKHeap>> partial = docs.union(probes)
-        .repartitionAndSortWithinPartitions(new UnitPartitioner(units))
+    JavaRDD<Tuple2<Object, TopKHeap>> partial = sortedByUnit(docs.union(probes), units)
         .mapPartitions(new ScoreUnits(k, excludeSelf, minScore, self, pairsScored, unitDocs, unitQueries));
     Dataset<Row> result = TopKCandidates.rank(spark, partial, TopKCandidates.schema(queries, corpus));
 
@@ -256,6 +258,22 @@ public final class IvfTopK {
   /** A packet's shuffle key: its unit, then 0 for corpus rows and 1 for queries, so a unit's corpus sorts first. */
   static long packetKey(long unit, boolean query) {
     return (unit << 1) | (query ? 1 : 0);
+  }
+
+  /**
+   * The packets shuffled to their units' partitions, sorted by key (a unit's corpus first). The
+   * shuffle has a Java serializer of its own that forgets each packet once written: Spark's
+   * default keeps the last 100 objects of a stream reachable (spark.serializer.objectStreamReset),
+   * which for packets of megabytes held gigabytes and ran a 200,000-row search out of a 2 GiB heap.
+   */
+  private static JavaRDD<Tuple2<Long, CellPacket>> sortedByUnit(JavaPairRDD<Long, CellPacket> packets, int units) {
+    org.apache.spark.rdd.ShuffledRDD<Long, CellPacket, CellPacket> shuffled = new org.apache.spark.rdd.ShuffledRDD<>(
+        packets.rdd(), new UnitPartitioner(units), scala.reflect.ClassTag$.MODULE$.apply(Long.class),
+        scala.reflect.ClassTag$.MODULE$.apply(CellPacket.class), scala.reflect.ClassTag$.MODULE$.apply(CellPacket.class));
+    shuffled.setSerializer(new org.apache.spark.serializer.JavaSerializer(
+        packets.context().getConf().clone().set("spark.serializer.objectStreamReset", "1")));
+    shuffled.setKeyOrdering(scala.math.Ordering.comparatorToOrdering(java.util.Comparator.<Long>naturalOrder()));
+    return shuffled.toJavaRDD();
   }
 
   /** Sends every packet of a unit, corpus and queries alike, to one partition. */
@@ -399,14 +417,15 @@ public final class IvfTopK {
     }
   }
 
-  private static JavaRDD<RoutedBlock> route(JavaRDD<VectorBlock> blocks, Broadcast<VectorBlock> centroids, int nprobe) {
+  /** Each block's rows' {@code nprobe} nearest cells, nearest first (row i at {@code i * m}). */
+  private static JavaRDD<int[]> route(JavaRDD<VectorBlock> blocks, Broadcast<VectorBlock> centroids, int nprobe) {
     return blocks.mapPartitions(it -> {
       CellRouter router = new CellRouter(centroids.value());
       int dim = centroids.value().dim();
       int m = Math.min(nprobe, router.cells());
       int tileRows = BlockScorer.TILE_ROWS;
       int[][] nearest = new int[tileRows][m];
-      List<RoutedBlock> out = new ArrayList<>();
+      List<int[]> out = new ArrayList<>();
       while (it.hasNext()) {
         VectorBlock b = it.next();
         if (b.rows() > 0 && b.dim() != dim) {
@@ -420,7 +439,18 @@ public final class IvfTopK {
             System.arraycopy(nearest[i], 0, cells, (first + i) * m, m);
           }
         }
-        out.add(new RoutedBlock(b, cells, m));
+        out.add(cells);
+      }
+      return out.iterator();
+    });
+  }
+
+  /** The blocks paired with their cached cells ({@code cells} was made from {@code blocks} by {@link #route}). */
+  private static JavaRDD<RoutedBlock> routed(JavaRDD<VectorBlock> blocks, JavaRDD<int[]> cells, int m) {
+    return blocks.zipPartitions(cells, (b, c) -> {
+      List<RoutedBlock> out = new ArrayList<>();
+      while (b.hasNext() && c.hasNext()) {
+        out.add(new RoutedBlock(b.next(), c.next(), m));
       }
       return out.iterator();
     });
