@@ -75,6 +75,45 @@ class SilentWrongResultsTest extends SharedSparkSession {
     }
   }
 
+  /** A stored table whose row 7 holds {@code bad}; the other rows are fine. */
+  private String vectorsWith(String name, Float bad) {
+    List<Row> rows = new java.util.ArrayList<>();
+    java.util.Random random = new java.util.Random(3);
+    for (long id = 0; id < 40; id++) {
+      List<Float> v = new java.util.ArrayList<>();
+      for (int d = 0; d < 8; d++) {
+        float fine = (float) random.nextGaussian();
+        v.add(id == 7 && d == 2 ? bad : Float.valueOf(fine));
+      }
+      rows.add(org.apache.spark.sql.RowFactory.create(id, v));
+    }
+    String out = path(name);
+    spark.createDataFrame(rows, new org.apache.spark.sql.types.StructType()
+        .add("id", org.apache.spark.sql.types.DataTypes.LongType, false)
+        .add("embedding", org.apache.spark.sql.types.DataTypes.createArrayType(
+            org.apache.spark.sql.types.DataTypes.FloatType, true))).write().parquet(out);
+    return out;
+  }
+
+  @Test
+  void aStoredVectorWithNanOrANullElementFailsEverySearchAndTheClusterNamingItsRow() {
+    Map<String, String> tables = Map.of(vectorsWith("nan-vector", Float.NaN), "NaN or infinite",
+        vectorsWith("null-element", null), "null element");
+    tables.forEach((table, problem) -> {
+      for (String[] args : new String[][] {
+          {"similarity", "--self", "--input", table, "--top-k", "2"},
+          {"similarity", "--self", "--input", table, "--top-k", "2", "--approx", "--nlist", "4", "--nprobe", "2"},
+          {"cluster", "--input", table, "--k", "3"}}) {
+        String out = path("bad-" + args[0] + "-" + args.length + "-" + problem.charAt(0));
+        CommandLineRun run = CommandLineRun.of(spark, concat(args, new String[] {"--output", out}));
+        assertEquals(1, run.exitCode, String.join(" ", args) + ": " + run.err);
+        assertTrue(run.err.contains(problem) && run.err.contains("id 7"), run.err);
+        assertFalse(new File(out, "_SUCCESS").exists() || new File(out, "assignments/_SUCCESS").exists(),
+            "nothing was committed by " + String.join(" ", args));
+      }
+    });
+  }
+
   private static String[] concat(String[] a, String[] b) {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);

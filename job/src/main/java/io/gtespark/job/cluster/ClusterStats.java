@@ -1,8 +1,7 @@
 package io.gtespark.job.cluster;
 
-import io.gtespark.udf.vectors.CellRouter;
+import io.gtespark.job.vectors.TileRouting;
 import io.gtespark.udf.vectors.VectorBlock;
-import io.gtespark.udf.vectors.VectorRows;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -15,8 +14,6 @@ import java.util.List;
  */
 final class ClusterStats implements Serializable {
   private static final long serialVersionUID = 1L;
-  /** Rows routed per matrix product. */
-  static final int TILE = 256;
 
   final long[] sizes;
   final double[] sums;
@@ -53,30 +50,20 @@ final class ClusterStats implements Serializable {
   static ClusterStats of(Iterator<VectorBlock> blocks, VectorBlock centroids, int keep) {
     int dim = centroids.dim();
     ClusterStats s = new ClusterStats(centroids.rows(), dim, keep);
-    CellRouter router = new CellRouter(centroids);
-    int[][] nearest = new int[TILE][1];
-    while (blocks.hasNext()) {
-      VectorBlock block = blocks.next();
-      if (block.rows() > 0 && block.dim() != dim) {
-        throw VectorRows.dimensionMismatch(block.dim(), dim);
-      }
+    TileRouting.forEach(blocks, centroids, 1, (block, first, n, nearest, router) -> {
       float[] values = block.values();
-      for (int first = 0; first < block.rows(); first += TILE) {
-        int n = Math.min(TILE, block.rows() - first);
-        router.nearest(values, first, n, 1, nearest);
-        for (int i = 0; i < n; i++) {
-          int c = nearest[i][0];
-          double distance = Math.max(0.0, 1.0 - router.score(i, c));
-          s.sizes[c]++;
-          s.cost += distance;
-          int row = (first + i) * dim;
-          for (int d = 0; d < dim; d++) {
-            s.sums[c * dim + d] += values[row + d];
-          }
-          s.offer(c, new Nearest(block.id(first + i), distance));
+      for (int i = 0; i < n; i++) {
+        int c = nearest[i][0];
+        double distance = Math.max(0.0, 1.0 - router.score(i, c));
+        s.sizes[c]++;
+        s.cost += distance;
+        int row = (first + i) * dim;
+        for (int d = 0; d < dim; d++) {
+          s.sums[c * dim + d] += values[row + d];
         }
+        s.offer(c, new Nearest(block.id(first + i), distance));
       }
-    }
+    });
     return s;
   }
 

@@ -2,9 +2,9 @@ package io.gtespark.job.cluster;
 
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.vectors.SphericalKMeans;
+import io.gtespark.job.vectors.TileRouting;
 import io.gtespark.job.vectors.UnitVectorBlocks;
 import io.gtespark.job.vectors.VectorTable;
-import io.gtespark.udf.vectors.CellRouter;
 import io.gtespark.udf.vectors.VectorBlock;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -154,22 +154,15 @@ final class SphericalClustering {
 
   /** The sum of the silhouettes of the rows of {@code blocks}, each in its nearest centre's cluster. */
   private static double silhouetteSum(Iterator<VectorBlock> blocks, VectorBlock centroids, CosineSilhouette measure) {
-    CellRouter router = new CellRouter(centroids);
-    int[][] nearest = new int[ClusterStats.TILE][1];
-    int[] clusters = new int[ClusterStats.TILE];
-    double total = 0;
-    while (blocks.hasNext()) {
-      VectorBlock block = blocks.next();
-      for (int first = 0; first < block.rows(); first += ClusterStats.TILE) {
-        int n = Math.min(ClusterStats.TILE, block.rows() - first);
-        router.nearest(block.values(), first, n, 1, nearest);
-        for (int i = 0; i < n; i++) {
-          clusters[i] = nearest[i][0];
-        }
-        total += measure.total(block.values(), first, n, clusters, 0);
+    int[] clusters = new int[TileRouting.TILE];
+    double[] total = {0};
+    TileRouting.forEach(blocks, centroids, 1, (block, first, n, nearest, router) -> {
+      for (int i = 0; i < n; i++) {
+        clusters[i] = nearest[i][0];
       }
-    }
-    return total;
+      total[0] += measure.total(block.values(), first, n, clusters, 0);
+    });
+    return total[0];
   }
 
   /** (id, cluster, distance) for every row with a vector, routed again as the table is written. */
@@ -177,20 +170,13 @@ final class SphericalClustering {
       org.apache.spark.sql.types.DataType idType) {
     VectorBlock centres = SphericalKMeans.Model.block(centroids);
     JavaRDD<Row> rows = blocks.mapPartitions((Iterator<VectorBlock> it) -> {
-      CellRouter router = new CellRouter(centres);
-      int[][] nearest = new int[ClusterStats.TILE][1];
       List<Row> out = new ArrayList<>();
-      while (it.hasNext()) {
-        VectorBlock block = it.next();
-        for (int first = 0; first < block.rows(); first += ClusterStats.TILE) {
-          int n = Math.min(ClusterStats.TILE, block.rows() - first);
-          router.nearest(block.values(), first, n, 1, nearest);
-          for (int i = 0; i < n; i++) {
-            int c = nearest[i][0];
-            out.add(RowFactory.create(block.id(first + i), c, Math.max(0.0, 1.0 - router.score(i, c))));
-          }
+      TileRouting.forEach(it, centres, 1, (block, first, n, nearest, router) -> {
+        for (int i = 0; i < n; i++) {
+          int c = nearest[i][0];
+          out.add(RowFactory.create(block.id(first + i), c, Math.max(0.0, 1.0 - router.score(i, c))));
         }
-      }
+      });
       return out.iterator();
     });
     return spark.createDataFrame(rows, new StructType()

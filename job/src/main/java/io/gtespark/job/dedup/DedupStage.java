@@ -195,8 +195,8 @@ public final class DedupStage implements Stage {
         decisions = cache.add(groups.decisions());
         metrics.put("labelRounds", groups.rounds());
         if (!exact) {
-          RecallProbe.measure(spark, distinct, distinct, pairs, maxNeighbours, true, threshold,
-              options.getInt("--recall-sample"), options.getLong("--seed"), blockRows, cache).forEach(metrics::put);
+          RecallProbe.measure(distinct, distinct, pairs, maxNeighbours, true, threshold,
+              options.getInt("--recall-sample"), options.getLong("--seed"), blockRows).forEach(metrics::put);
         }
       }
 

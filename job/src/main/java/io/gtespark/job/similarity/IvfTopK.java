@@ -2,13 +2,10 @@ package io.gtespark.job.similarity;
 
 import io.gtespark.job.metrics.MaxAccumulator;
 import io.gtespark.job.vectors.SphericalKMeans;
+import io.gtespark.job.vectors.TileRouting;
 import io.gtespark.job.vectors.UnitVectorBlocks;
-import io.gtespark.job.vectors.VectorTable;
-import io.gtespark.udf.vectors.BlockScorer;
-import io.gtespark.udf.vectors.CellRouter;
 import io.gtespark.udf.vectors.TopKHeap;
 import io.gtespark.udf.vectors.VectorBlock;
-import io.gtespark.udf.vectors.VectorRows;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -420,27 +417,17 @@ public final class IvfTopK {
   /** Each block's rows' {@code nprobe} nearest cells, nearest first (row i at {@code i * m}). */
   private static JavaRDD<int[]> route(JavaRDD<VectorBlock> blocks, Broadcast<VectorBlock> centroids, int nprobe) {
     return blocks.mapPartitions(it -> {
-      CellRouter router = new CellRouter(centroids.value());
-      int dim = centroids.value().dim();
-      int m = Math.min(nprobe, router.cells());
-      int tileRows = BlockScorer.TILE_ROWS;
-      int[][] nearest = new int[tileRows][m];
+      int m = Math.min(nprobe, centroids.value().rows());
       List<int[]> out = new ArrayList<>();
-      while (it.hasNext()) {
-        VectorBlock b = it.next();
-        if (b.rows() > 0 && b.dim() != dim) {
-          throw VectorRows.dimensionMismatch(b.dim(), dim);
+      TileRouting.forEach(it, centroids.value(), m, (block, first, count, nearest, router) -> {
+        if (first == 0) {
+          out.add(new int[block.rows() * m]);
         }
-        int[] cells = new int[b.rows() * m];
-        for (int first = 0; first < b.rows(); first += tileRows) {
-          int count = Math.min(tileRows, b.rows() - first);
-          router.nearest(b.values(), first, count, m, nearest);
-          for (int i = 0; i < count; i++) {
-            System.arraycopy(nearest[i], 0, cells, (first + i) * m, m);
-          }
+        int[] cells = out.get(out.size() - 1);
+        for (int i = 0; i < count; i++) {
+          System.arraycopy(nearest[i], 0, cells, (first + i) * m, m);
         }
-        out.add(cells);
-      }
+      });
       return out.iterator();
     });
   }
@@ -450,7 +437,16 @@ public final class IvfTopK {
     return blocks.zipPartitions(cells, (b, c) -> {
       List<RoutedBlock> out = new ArrayList<>();
       while (b.hasNext() && c.hasNext()) {
-        out.add(new RoutedBlock(b.next(), c.next(), m));
+        VectorBlock block = b.next();
+        int[] nearest = c.next();
+        if (nearest.length != block.rows() * m) {
+          throw new IllegalStateException("routed cells of " + nearest.length / m + " rows for a block of "
+              + block.rows());
+        }
+        out.add(new RoutedBlock(block, nearest, m));
+      }
+      if (b.hasNext() || c.hasNext()) {
+        throw new IllegalStateException("routed cells and vector blocks differ in number");
       }
       return out.iterator();
     });

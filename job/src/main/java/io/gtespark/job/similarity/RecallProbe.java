@@ -16,7 +16,6 @@ import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 
 /**
@@ -29,15 +28,14 @@ public final class RecallProbe {
   private RecallProbe() {}
 
   /** Recall of {@code approx} against exact search on a seeded sample of {@code queries}: recallQueries, recallAtK, recallNeighbours. */
-  public static Map<String, Object> measure(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus,
-      Dataset<Row> approx, int k, boolean excludeSelf, double minScore, int sampleSize, long seed, int blockRows,
-      SearchCache cache) {
+  public static Map<String, Object> measure(Dataset<Row> queries, Dataset<Row> corpus, Dataset<Row> approx, int k,
+      boolean excludeSelf, double minScore, int sampleSize, long seed, int blockRows) {
     return measure(UnitVectorBlocks.read(queries, blockRows, null), UnitVectorBlocks.read(corpus, blockRows, null),
         approx, k, excludeSelf, minScore, sampleSize, seed);
   }
 
   /**
-   * As {@link #measure(SparkSession, Dataset, Dataset, Dataset, int, boolean, double, int, long, int, SearchCache)}
+   * As {@link #measure(Dataset, Dataset, Dataset, int, boolean, double, int, long, int)}
    * over blocks of unit vectors (a search's cached ones): one pass picks the sample, one scores it
    * against every corpus block, one reads the approximate lists of the sampled queries.
    */

@@ -3,7 +3,6 @@ package io.gtespark.job.vectors;
 import io.gtespark.udf.encode.VectorMath;
 import io.gtespark.udf.vectors.CellRouter;
 import io.gtespark.udf.vectors.VectorBlock;
-import io.gtespark.udf.vectors.VectorRows;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -78,28 +77,23 @@ public final class SphericalKMeans {
   public static List<float[]> sample(JavaRDD<VectorBlock> blocks, long rows, int want, long seed) {
     double fraction = rows <= want ? 1.0 : Math.min(1.0, (1.1 * want + 100) / rows);
     while (true) {
-      double f = fraction;
       // One flat byte array per partition: thousands of small float arrays cost more to ship than their floats.
-      List<Tuple2<Integer, byte[]>> parts = blocks.mapPartitionsWithIndex((p, it) -> {
-        java.util.Random random = new java.util.Random(seed * 1_000_003L + p);
+      List<Tuple2<Integer, byte[]>> parts = UnitVectorBlocks.bernoulli(blocks, fraction, seed).mapPartitions(it -> {
         float[] out = new float[0];
         int values = 0;
         int dim = 0;
         while (it.hasNext()) {
           VectorBlock b = it.next();
           dim = b.dim();
-          for (int i = 0; i < b.rows(); i++) {
-            if (f >= 1.0 || random.nextDouble() < f) {
-              if (values + dim > out.length) {
-                out = java.util.Arrays.copyOf(out, Math.max(2 * out.length, values + 64 * dim));
-              }
-              System.arraycopy(b.values(), i * dim, out, values, dim);
-              values += dim;
-            }
+          int n = b.rows() * dim;
+          if (values + n > out.length) {
+            out = java.util.Arrays.copyOf(out, Math.max(2 * out.length, values + n));
           }
+          System.arraycopy(b.values(), 0, out, values, n);
+          values += n;
         }
         return List.of(new Tuple2<>(dim, FloatBytes.encode(out, 0, values))).iterator();
-      }, false).collect();
+      }).collect();
       List<float[]> picked = new ArrayList<>();
       for (Tuple2<Integer, byte[]> part : parts) {
         float[] values = FloatBytes.decode(part._2());
@@ -395,31 +389,20 @@ public final class SphericalKMeans {
     /** The sums of blocks of unit vectors, routed a tile at a time straight from each block's matrix. */
     static Sums ofBlocks(Iterator<VectorBlock> blocks, VectorBlock centroids) {
       int dim = centroids.dim();
-      CellRouter router = new CellRouter(centroids);
       Sums s = new Sums(centroids.rows(), dim);
-      int tileRows = 256;
-      int[][] nearest = new int[tileRows][1];
-      while (blocks.hasNext()) {
-        VectorBlock block = blocks.next();
-        if (block.rows() > 0 && block.dim() != dim) {
-          throw VectorRows.dimensionMismatch(block.dim(), dim);
-        }
+      TileRouting.forEach(blocks, centroids, 1, (block, first, n, nearest, router) -> {
         float[] values = block.values();
-        for (int first = 0; first < block.rows(); first += tileRows) {
-          int n = Math.min(tileRows, block.rows() - first);
-          router.nearest(values, first, n, 1, nearest);
-          for (int i = 0; i < n; i++) {
-            int c = nearest[i][0];
-            s.counts[c]++;
-            s.cost += Math.max(0, 1 - router.score(i, c));
-            int off = c * dim;
-            int row = (first + i) * dim;
-            for (int d = 0; d < dim; d++) {
-              s.sums[off + d] += values[row + d];
-            }
+        for (int i = 0; i < n; i++) {
+          int c = nearest[i][0];
+          s.counts[c]++;
+          s.cost += Math.max(0, 1 - router.score(i, c));
+          int off = c * dim;
+          int row = (first + i) * dim;
+          for (int d = 0; d < dim; d++) {
+            s.sums[off + d] += values[row + d];
           }
         }
-      }
+      });
       return s;
     }
 

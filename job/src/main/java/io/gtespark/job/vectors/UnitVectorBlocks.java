@@ -2,7 +2,6 @@ package io.gtespark.job.vectors;
 
 import io.gtespark.udf.vectors.VectorBlock;
 import io.gtespark.udf.vectors.VectorRows;
-import io.gtespark.udf.encode.VectorMath;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -13,7 +12,6 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 
@@ -48,17 +46,8 @@ public final class UnitVectorBlocks {
 
   /** As {@link #cache(Dataset)}, with blocks of at most {@code blockRows} rows. */
   public static UnitVectorBlocks cache(Dataset<Row> table, int blockRows) {
-    SparkSession spark = table.sparkSession();
-    LongAccumulator nulls = spark.sparkContext().longAccumulator("gte-null-vectors");
-    JavaRDD<VectorBlock> blocks = read(table, blockRows, nulls).persist(StorageLevel.MEMORY_AND_DISK());
-    long rows;
-    try {
-      rows = blocks.map(b -> (long) b.rows()).fold(0L, Long::sum);
-    } catch (RuntimeException e) {
-      blocks.unpersist(false);
-      throw e;
-    }
-    return new UnitVectorBlocks(blocks, rows, nulls.value());
+    LongAccumulator nulls = table.sparkSession().sparkContext().longAccumulator("gte-null-vectors");
+    return persisted(read(table, blockRows, nulls), nulls);
   }
 
   /**
@@ -66,7 +55,15 @@ public final class UnitVectorBlocks {
    * own (one Spark job over the cache); release it when done.
    */
   public UnitVectorBlocks sample(double fraction, long seed) {
-    JavaRDD<VectorBlock> picked = blocks.mapPartitionsWithIndex((p, it) -> {
+    return persisted(bernoulli(blocks, fraction, seed), null);
+  }
+
+  /**
+   * The rows of {@code blocks}, each kept with chance {@code fraction} by a random draw seeded per
+   * partition (the same rows on every run over the same blocks), as new blocks; not persisted.
+   */
+  public static JavaRDD<VectorBlock> bernoulli(JavaRDD<VectorBlock> blocks, double fraction, long seed) {
+    return blocks.mapPartitionsWithIndex((p, it) -> {
       java.util.Random random = new java.util.Random(seed * 1_000_003L + p);
       List<VectorBlock> out = new ArrayList<>();
       while (it.hasNext()) {
@@ -84,15 +81,20 @@ public final class UnitVectorBlocks {
         }
       }
       return out.iterator();
-    }, true).persist(StorageLevel.MEMORY_AND_DISK());
-    long n;
+    }, true);
+  }
+
+  /** {@code blocks} persisted and counted by one job; {@code nulls}, when given, is read after it. */
+  private static UnitVectorBlocks persisted(JavaRDD<VectorBlock> blocks, LongAccumulator nulls) {
+    blocks.persist(StorageLevel.MEMORY_AND_DISK());
+    long rows;
     try {
-      n = picked.map(b -> (long) b.rows()).fold(0L, Long::sum);
+      rows = blocks.map(b -> (long) b.rows()).fold(0L, Long::sum);
     } catch (RuntimeException e) {
-      picked.unpersist(false);
+      blocks.unpersist(false);
       throw e;
     }
-    return new UnitVectorBlocks(picked, n, 0);
+    return new UnitVectorBlocks(blocks, rows, nulls == null ? 0 : nulls.value());
   }
 
   /** The cached blocks. */
@@ -126,46 +128,44 @@ public final class UnitVectorBlocks {
     DataType idType = two.schema().apply(0).dataType();
     return two.queryExecution().toRdd().toJavaRDD().mapPartitions((Iterator<InternalRow> it) -> {
       scala.Function1<Object, Object> toId = CatalystTypeConverters.createToScalaConverter(idType);
-      return new Iterator<VectorBlock>() {
-        private InternalRow pending;
-
-        @Override
-        public boolean hasNext() {
-          while (pending == null && it.hasNext()) {
-            InternalRow r = it.next();
-            if (r.isNullAt(1)) {
-              if (nulls != null) {
-                nulls.add(1);
-              }
-            } else {
-              pending = r;
-            }
-          }
-          return pending != null;
-        }
-
-        @Override
-        public VectorBlock next() {
-          if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
-          }
-          List<Object> ids = new ArrayList<>(Math.min(blockRows, 1024));
-          List<float[]> vectors = new ArrayList<>(Math.min(blockRows, 1024));
-          int limit = blockRows;
-          while (hasNext() && ids.size() < limit) {
-            InternalRow r = pending;
-            pending = null;
-            Object id = toId.apply(r.get(0, idType));
-            ids.add(id);
-            vectors.add(unit(r.getArray(1), id));
-            if (ids.size() == 1) {
-              limit = Math.min(blockRows, Math.max(1, VectorRows.MAX_BLOCK_VALUES / Math.max(1, vectors.get(0).length)));
-            }
-          }
-          return VectorBlock.of(ids, vectors);
-        }
-      };
+      return VectorRows.blocks(new WithVector(it, nulls), blockRows, r -> toId.apply(r.get(0, idType)),
+          (r, id) -> unit(r.getArray(1), id));
     });
+  }
+
+  /** The rows whose vector (field 1) is not null; the others are counted when {@code nulls} is given. */
+  private static final class WithVector implements Iterator<InternalRow> {
+    private final Iterator<InternalRow> rows;
+    private final LongAccumulator nulls;
+    private InternalRow next;
+
+    WithVector(Iterator<InternalRow> rows, LongAccumulator nulls) {
+      this.rows = rows;
+      this.nulls = nulls;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (next == null && rows.hasNext()) {
+        InternalRow r = rows.next();
+        if (!r.isNullAt(1)) {
+          next = r;
+        } else if (nulls != null) {
+          nulls.add(1);
+        }
+      }
+      return next != null;
+    }
+
+    @Override
+    public InternalRow next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      InternalRow r = next;
+      next = null;
+      return r;
+    }
   }
 
   /** A vector array as a unit float vector; an error naming the row for NaN, infinity or a null element. */
@@ -176,12 +176,6 @@ public final class UnitVectorBlocks {
             + "of numbers; re-embed the table or drop the row.");
       }
     }
-    float[] v = array.toFloatArray();
-    if (!VectorMath.isFinite(v)) {
-      throw new IllegalArgumentException("A vector with NaN or infinite values (id " + id + "): the table "
-          + "was written by a broken model; re-embed it.");
-    }
-    VectorMath.normalize(v);
-    return v;
+    return VectorRows.unit(array.toFloatArray(), id);
   }
 }

@@ -22,8 +22,16 @@ public final class VectorRows {
     for (int i = 0; i < v.length; i++) {
       v[i] = ((Number) list.get(i)).floatValue();
     }
+    return unit(v, row.get(0));
+  }
+
+  /**
+   * {@code v} scaled to unit length in place (a zero vector stays zero) and returned; an error
+   * naming row {@code id} when it holds NaN or infinite values.
+   */
+  public static float[] unit(float[] v, Object id) {
     if (!VectorMath.isFinite(v)) {
-      throw new IllegalArgumentException("A vector with NaN or infinite values (id " + row.get(0) + "): the table "
+      throw new IllegalArgumentException("A vector with NaN or infinite values (id " + id + "): the table "
           + "was written by a broken model; re-embed it.");
     }
     VectorMath.normalize(v);
@@ -64,6 +72,16 @@ public final class VectorRows {
    * vectors and at most {@link #MAX_BLOCK_VALUES} values; memory holds one block at a time.
    */
   public static Iterator<VectorBlock> blocks(Iterator<Row> rows, int blockRows) {
+    return blocks(rows, blockRows, r -> r.get(0), (r, id) -> unit(r, 1));
+  }
+
+  /**
+   * As {@link #blocks(Iterator, int)} for rows of any kind: {@code id} reads a row's id and
+   * {@code vector} its unit vector (given the id, for errors). Both are called before the
+   * iterator moves on, so rows that the source reuses are safe.
+   */
+  public static <T> Iterator<VectorBlock> blocks(Iterator<T> rows, int blockRows,
+      java.util.function.Function<T, Object> id, java.util.function.BiFunction<T, Object, float[]> vector) {
     return new Iterator<VectorBlock>() {
       @Override
       public boolean hasNext() {
@@ -79,9 +97,10 @@ public final class VectorRows {
         List<float[]> vectors = new ArrayList<>(Math.min(blockRows, 1024));
         int limit = blockRows;
         while (rows.hasNext() && ids.size() < limit) {
-          Row r = rows.next();
-          ids.add(r.get(0));
-          float[] v = unit(r, 1);
+          T r = rows.next();
+          Object rowId = id.apply(r);
+          float[] v = vector.apply(r, rowId);
+          ids.add(rowId);
           vectors.add(v);
           if (ids.size() == 1) {
             limit = Math.min(blockRows, Math.max(1, MAX_BLOCK_VALUES / Math.max(1, v.length)));
