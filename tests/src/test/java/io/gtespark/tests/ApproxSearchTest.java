@@ -164,7 +164,7 @@ class ApproxSearchTest extends SharedSparkSession {
     String input = write("skewed", skewed, "id");
     String out = path("skewed-out");
     similarity("--self", "--input", input, "--top-k", "4", "--approx", "--nlist", "10", "--nprobe", "2",
-        "--block-rows", "64", "--output", out);
+        "--block-rows", "64", "--unit-rows", "64", "--output", out);
     Map<String, String> m = metrics(out);
     assertTrue(Long.parseLong(m.get("cellRowsMax")) >= 600, "the identical rows share one cell: " + m);
     assertTrue(Long.parseLong(m.get("largestUnitDocs")) <= 2 * 64, "a unit held " + m.get("largestUnitDocs"));

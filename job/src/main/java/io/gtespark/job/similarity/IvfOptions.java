@@ -30,7 +30,9 @@ public final class IvfOptions {
             "queries whose " + what + " recall is measured against exact search (0: off)"),
         OptionSpec.optional("--seed", prefix + ".seed", "42", "seed of the cells and the recall sample"),
         OptionSpec.optional("--block-rows", prefix + ".blockRows", "4096",
-            "rows per block scored with one matrix product (and the chunk size of big cells)"));
+            "rows per block scored with one matrix product"),
+        OptionSpec.optional("--unit-rows", prefix + ".unitRows", "16384",
+            "corpus rows one task holds at a time with " + what + " (bigger cells are cut into chunks of this size)"));
   }
 
   /** {@code --block-rows}, checked. */
@@ -54,6 +56,11 @@ public final class IvfOptions {
     if (iterations < 1) {
       throw new UsageException("--train-iter must be at least 1.");
     }
-    return new IvfTopK.Settings(nlist, nprobe, trainSample, iterations, options.getLong("--seed"), blockRows(options));
+    int unitRows = options.getInt("--unit-rows");
+    if (unitRows < 1) {
+      throw new UsageException("--unit-rows must be at least 1.");
+    }
+    return new IvfTopK.Settings(nlist, nprobe, trainSample, iterations, options.getLong("--seed"), blockRows(options),
+        unitRows);
   }
 }

@@ -29,7 +29,7 @@ import scala.Tuple2;
  * spherical k-means on a sample of the corpus gives {@code nlist} cells; every corpus row goes to
  * its nearest cell and every query to its {@code nprobe} nearest; inside each cell the queries
  * that probe it are scored exactly against its rows with the SGEMM kernel, and the partial top-K
- * lists merge per query. A unit of work holds at most about {@code blockRows} corpus rows of one
+ * lists merge per query. A unit of work holds at most about {@code unitRows} corpus rows of one
  * cell group (big groups are cut into chunks) while its queries stream past in packets of at most
  * {@code blockRows} rows, so no task holds an unbounded cell however skewed the corpus. The
  * driver holds the centroids and per-cell counts only.
@@ -46,14 +46,16 @@ public final class IvfTopK {
     final int maxIter;
     final long seed;
     final int blockRows;
+    final int unitRows;
 
-    public Settings(int nlist, int nprobe, int trainSample, int maxIter, long seed, int blockRows) {
+    public Settings(int nlist, int nprobe, int trainSample, int maxIter, long seed, int blockRows, int unitRows) {
       this.nlist = nlist;
       this.nprobe = nprobe;
       this.trainSample = trainSample;
       this.maxIter = maxIter;
       this.seed = seed;
       this.blockRows = blockRows;
+      this.unitRows = unitRows;
     }
 
     /** Cells for a corpus of {@code rows}: the setting, else about 4 sqrt(rows), within [1, 262144]. */
@@ -157,9 +159,12 @@ public final class IvfTopK {
     JavaRDD<RoutedBlock> routedCorpus = self ? routedQueries : routed(corpusData.blocks(),
         cache.add(route(corpusData.blocks(), centroids, 1).persist(StorageLevel.MEMORY_AND_DISK())), 1);
 
-    // Cells are grouped (k-means over the centroids, about blockRows docs a group) so that a
-    // query, whose probed cells lie close together, travels to few groups instead of nprobe cells.
-    int groups = (int) Math.max(1, Math.min(nlist, (nd + settings.blockRows - 1) / settings.blockRows));
+    // Cells are grouped (k-means over the centroids, about unitRows docs a group, and enough
+    // groups to keep every core busy) so that a query, whose probed cells lie close together,
+    // travels to few groups instead of nprobe cells.
+    int parallelism = spark.sparkContext().defaultParallelism();
+    int groups = (int) Math.max(1, Math.min(nlist, Math.max((nd + settings.unitRows - 1) / settings.unitRows,
+        4L * parallelism)));
     int[] groupOf = SphericalKMeans.groupLocally(model.centroids, groups, 10, settings.seed);
     Broadcast<int[]> cellGroups = cache.add(jsc.broadcast(groupOf));
     int cells = nlist;
@@ -184,23 +189,28 @@ public final class IvfTopK {
     System.out.printf("similarity --approx: %d corpus rows in cells (largest %d), %d queries routed to %d cells "
         + "each (%.1f cell groups each) in %.1f s%n", nd, Arrays.stream(docsPerCell).max().orElse(0), nq, nprobe,
         queryCopies / (double) nq, (System.nanoTime() - t0) / 1e9);
-    int block = settings.blockRows;
-    Broadcast<int[]> docChunks = cache.add(jsc.broadcast(chunks(docsPerGroup, block)));
+    int[] chunks = chunks(docsPerGroup, settings.unitRows);
+    Broadcast<int[]> docChunks = cache.add(jsc.broadcast(chunks));
 
-    // Unit of work (group, doc chunk): at most about blockRows corpus rows, held while the queries
+    // Unit of work (group, doc chunk): at most about unitRows corpus rows, held while the queries
     // that probe its cells stream past a packet at a time (a packet is at most one input block).
     // Rows cross the shuffle as one packet per input block and unit, and the sort puts a unit's
-    // corpus packets before its query packets, so no task holds an unbounded side.
+    // corpus packets before its query packets, so no task holds an unbounded side. In a self
+    // search a row's corpus packet also carries the cells it probes in its own group, so a row
+    // travels there once, as both.
     JavaPairRDD<Long, CellPacket> docs = routedCorpus.flatMapToPair(b ->
-        b.docPackets(cellGroups.value(), docChunks.value()).iterator());
+        b.docPackets(cellGroups.value(), docChunks.value(), self).iterator());
     JavaPairRDD<Long, CellPacket> probes = routedQueries.flatMapToPair(b ->
-        b.queryPackets(cellGroups.value(), docChunks.value()).iterator());
-    // Enough partitions that each sorts about 64 MiB of packets: a reduce task sorts all of its
-    // packets before it scores the first unit.
-    long packetBytes = (nd + queryCopies) * 4L * model.centroids[0].length;
-    int units = (int) Math.max(Math.max(Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")),
-        2 * spark.sparkContext().defaultParallelism()), Math.min(100_000, packetBytes / (64L << 20) + 1));
-    JavaRDD<Tuple2<Object, TopKHeap>> partial = sortedByUnit(docs.union(probes), units)
+        b.queryPackets(cellGroups.value(), docChunks.value(), self).iterator());
+    // Enough partitions that each sorts about 64 MiB of packets (a reduce task sorts all of its
+    // packets before it scores the first unit), and the units spread over them by their work.
+    long packetBytes = (nd + queryCopies - (self ? nq : 0)) * 4L * model.centroids[0].length;
+    int totalUnits = Arrays.stream(chunks).sum();
+    int partitions = (int) Math.min(totalUnits, Math.max(Math.max(
+        Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")), 2 * parallelism),
+        Math.min(100_000, packetBytes / (64L << 20) + 1)));
+    UnitPartitioner partitioner = UnitPartitioner.balanced(docsPerGroup, queriesPerGroup, chunks, partitions);
+    JavaRDD<Tuple2<Object, TopKHeap>> partial = sortedByUnit(docs.union(probes), partitioner)
         .mapPartitions(new ScoreUnits(k, excludeSelf, minScore, self, pairsScored, unitDocs, unitQueries));
     Dataset<Row> result = TopKCandidates.rank(spark, partial, TopKCandidates.schema(queries, corpus));
 
@@ -263,9 +273,10 @@ public final class IvfTopK {
    * default keeps the last 100 objects of a stream reachable (spark.serializer.objectStreamReset),
    * which for packets of megabytes held gigabytes and ran a 200,000-row search out of a 2 GiB heap.
    */
-  private static JavaRDD<Tuple2<Long, CellPacket>> sortedByUnit(JavaPairRDD<Long, CellPacket> packets, int units) {
+  private static JavaRDD<Tuple2<Long, CellPacket>> sortedByUnit(JavaPairRDD<Long, CellPacket> packets,
+      UnitPartitioner partitioner) {
     org.apache.spark.rdd.ShuffledRDD<Long, CellPacket, CellPacket> shuffled = new org.apache.spark.rdd.ShuffledRDD<>(
-        packets.rdd(), new UnitPartitioner(units), scala.reflect.ClassTag$.MODULE$.apply(Long.class),
+        packets.rdd(), partitioner, scala.reflect.ClassTag$.MODULE$.apply(Long.class),
         scala.reflect.ClassTag$.MODULE$.apply(CellPacket.class), scala.reflect.ClassTag$.MODULE$.apply(CellPacket.class));
     shuffled.setSerializer(new org.apache.spark.serializer.JavaSerializer(
         packets.context().getConf().clone().set("spark.serializer.objectStreamReset", "1")));
@@ -273,13 +284,72 @@ public final class IvfTopK {
     return shuffled.toJavaRDD();
   }
 
-  /** Sends every packet of a unit, corpus and queries alike, to one partition. */
+  /**
+   * Sends every packet of a unit, corpus and queries alike, to one partition, the units placed by
+   * their estimated work (corpus rows times the queries that probe their group), biggest first
+   * into the least loaded partition, and partition 0 the most loaded: Spark starts tasks in
+   * partition order, so the longest start first and the short ones fill in at the end.
+   */
   static final class UnitPartitioner extends org.apache.spark.Partitioner {
     private static final long serialVersionUID = 1L;
+    /** Units of groups before group g: unit (g, chunk) has index firstUnit[g] + chunk. */
+    private final int[] firstUnit;
+    private final int[] partitionOf;
     private final int partitions;
 
-    UnitPartitioner(int partitions) {
+    private UnitPartitioner(int[] firstUnit, int[] partitionOf, int partitions) {
+      this.firstUnit = firstUnit;
+      this.partitionOf = partitionOf;
       this.partitions = partitions;
+    }
+
+    /** Units (group, chunk) spread over {@code partitions} by their work. */
+    static UnitPartitioner balanced(long[] docsPerGroup, long[] queriesPerGroup, int[] chunks, int partitions) {
+      int groups = chunks.length;
+      int[] firstUnit = new int[groups + 1];
+      for (int g = 0; g < groups; g++) {
+        firstUnit[g + 1] = firstUnit[g] + chunks[g];
+      }
+      int units = firstUnit[groups];
+      double[] work = new double[units];
+      Integer[] order = new Integer[units];
+      for (int g = 0; g < groups; g++) {
+        for (int c = 0; c < chunks[g]; c++) {
+          int u = firstUnit[g] + c;
+          work[u] = (double) docsPerGroup[g] / chunks[g] * Math.max(1, queriesPerGroup[g]);
+          order[u] = u;
+        }
+      }
+      Arrays.sort(order, (a, b) -> a.equals(b) ? 0 : work[a] != work[b] ? Double.compare(work[b], work[a])
+          : Integer.compare(a, b));
+      int bins = Math.max(1, Math.min(partitions, units));
+      double[] load = new double[bins];
+      int[] binOf = new int[units];
+      java.util.PriorityQueue<Integer> lightest = new java.util.PriorityQueue<>(bins, (a, b) ->
+          load[a] != load[b] ? Double.compare(load[a], load[b]) : Integer.compare(a, b));
+      for (int b = 0; b < bins; b++) {
+        lightest.add(b);
+      }
+      for (int u : order) {
+        int b = lightest.poll();
+        binOf[u] = b;
+        load[b] += work[u];
+        lightest.add(b);
+      }
+      Integer[] byLoad = new Integer[bins];
+      for (int b = 0; b < bins; b++) {
+        byLoad[b] = b;
+      }
+      Arrays.sort(byLoad, (a, b) -> load[a] != load[b] ? Double.compare(load[b], load[a]) : Integer.compare(a, b));
+      int[] rankOf = new int[bins];
+      for (int r = 0; r < bins; r++) {
+        rankOf[byLoad[r]] = r;
+      }
+      int[] partitionOf = new int[units];
+      for (int u = 0; u < units; u++) {
+        partitionOf[u] = rankOf[binOf[u]];
+      }
+      return new UnitPartitioner(firstUnit, partitionOf, bins);
     }
 
     @Override
@@ -290,17 +360,18 @@ public final class IvfTopK {
     @Override
     public int getPartition(Object key) {
       long unit = ((Long) key) >>> 1;
-      return (int) Math.floorMod(unit * 0x9E3779B97F4A7C15L >>> 17, (long) partitions);
+      return partitionOf[firstUnit[(int) (unit >>> 20)] + (int) (unit & 0xFFFFF)];
     }
 
     @Override
     public boolean equals(Object other) {
-      return other instanceof UnitPartitioner && ((UnitPartitioner) other).partitions == partitions;
+      return other instanceof UnitPartitioner && Arrays.equals(((UnitPartitioner) other).partitionOf, partitionOf)
+          && Arrays.equals(((UnitPartitioner) other).firstUnit, firstUnit);
     }
 
     @Override
     public int hashCode() {
-      return partitions;
+      return Arrays.hashCode(partitionOf);
     }
   }
 
@@ -340,59 +411,65 @@ public final class IvfTopK {
       return new long[][] {perCell, perGroup};
     }
 
-    /** This block's corpus rows as packets, one per unit (their cell's group and their chunk of it). */
-    List<Tuple2<Long, CellPacket>> docPackets(int[] groupOf, int[] docChunks) {
+    /**
+     * This block's corpus rows as packets, one per unit (their cell's group and their chunk of it).
+     * A row's first cell is its own; in a self search the cells it probes in that group follow.
+     */
+    List<Tuple2<Long, CellPacket>> docPackets(int[] groupOf, int[] docChunks, boolean self) {
       long[] keys = new long[block.rows()];
+      int[] cellCount = new int[block.rows()];
+      ProbedGroups probed = new ProbedGroups(m);
+      Map<Long, int[]> sizes = new LinkedHashMap<>(); // key -> {rows, cells}
       for (int i = 0; i < block.rows(); i++) {
         int g = groupOf[cells[i * m]];
         keys[i] = packetKey(unit(g, chunkOf(block.id(i), g, docChunks[g])), false);
-      }
-      Map<Long, int[]> sizes = new LinkedHashMap<>(); // key -> {rows, cells}
-      for (long key : keys) {
-        int[] size = sizes.computeIfAbsent(key, x -> new int[2]);
+        cellCount[i] = self ? probed.of(cells, i * m, groupOf).count(0) : 1;
+        int[] size = sizes.computeIfAbsent(keys[i], x -> new int[2]);
         size[0]++;
-        size[1]++;
+        size[1] += cellCount[i];
       }
       Map<Long, CellPacket.Builder> open = builders(sizes);
       for (int i = 0; i < block.rows(); i++) {
-        open.get(keys[i]).add(block.id(i), block.values(), i, cells, i * m, 1);
+        if (self) {
+          probed.of(cells, i * m, groupOf);
+          open.get(keys[i]).add(block.id(i), block.values(), i, probed.cells, 0, cellCount[i]);
+        } else {
+          open.get(keys[i]).add(block.id(i), block.values(), i, cells, i * m, 1);
+        }
       }
       return built(open);
     }
 
-    /** This block's queries as packets: per group they probe, its doc chunks, with the cells probed there. */
-    List<Tuple2<Long, CellPacket>> queryPackets(int[] groupOf, int[] docChunks) {
+    /**
+     * This block's queries as packets: per group they probe, its doc chunks, with the cells probed
+     * there. In a self search a row's own chunk of its own group has it already (its corpus packet).
+     */
+    List<Tuple2<Long, CellPacket>> queryPackets(int[] groupOf, int[] docChunks, boolean self) {
       // Two passes over the rows: the first sizes each packet, the second fills it.
       Map<Long, int[]> sizes = new LinkedHashMap<>();
       Map<Long, CellPacket.Builder> open = null;
-      int[] inGroup = new int[m];
-      boolean[] done = new boolean[m];
+      ProbedGroups probed = new ProbedGroups(m);
       for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
           open = builders(sizes);
         }
         for (int i = 0; i < block.rows(); i++) {
-          Arrays.fill(done, false);
-          for (int j = 0; j < m; j++) {
-            if (done[j]) {
-              continue;
-            }
-            int g = groupOf[cells[i * m + j]];
-            int n = 0;
-            for (int l = j; l < m; l++) {
-              if (!done[l] && groupOf[cells[i * m + l]] == g) {
-                inGroup[n++] = cells[i * m + l];
-                done[l] = true;
-              }
-            }
+          probed.of(cells, i * m, groupOf);
+          int ownGroup = groupOf[cells[i * m]];
+          int ownChunk = self ? chunkOf(block.id(i), ownGroup, docChunks[ownGroup]) : -1;
+          for (int j = 0; j < probed.groups; j++) {
+            int g = probed.group[j];
             for (int d = 0; d < docChunks[g]; d++) {
+              if (self && g == ownGroup && d == ownChunk) {
+                continue;
+              }
               long key = packetKey(unit(g, d), true);
               if (pass == 0) {
                 int[] size = sizes.computeIfAbsent(key, x -> new int[2]);
                 size[0]++;
-                size[1] += n;
+                size[1] += probed.count(j);
               } else {
-                open.get(key).add(block.id(i), block.values(), i, inGroup, 0, n);
+                open.get(key).add(block.id(i), block.values(), i, probed.cells, probed.start[j], probed.count(j));
               }
             }
           }
@@ -411,6 +488,56 @@ public final class IvfTopK {
       List<Tuple2<Long, CellPacket>> out = new ArrayList<>(open.size());
       open.forEach((key, b) -> out.add(new Tuple2<>(key, b.build())));
       return out;
+    }
+  }
+
+  /**
+   * One row's probed cells grouped by cell group, groups in the order of their nearest cell (so a
+   * row's own group, that of its nearest cell, comes first) and cells nearest first within each.
+   * Reused from row to row.
+   */
+  static final class ProbedGroups {
+    final int[] group;
+    final int[] start;
+    final int[] cells;
+    int groups;
+    private final boolean[] taken;
+
+    ProbedGroups(int m) {
+      group = new int[m];
+      start = new int[m + 1];
+      cells = new int[m];
+      taken = new boolean[m];
+    }
+
+    /** Groups the {@code m} cells at {@code source[from..]}. */
+    ProbedGroups of(int[] source, int from, int[] groupOf) {
+      int m = cells.length;
+      Arrays.fill(taken, false);
+      groups = 0;
+      int n = 0;
+      for (int j = 0; j < m; j++) {
+        if (taken[j]) {
+          continue;
+        }
+        int g = groupOf[source[from + j]];
+        group[groups] = g;
+        start[groups] = n;
+        for (int l = j; l < m; l++) {
+          if (!taken[l] && groupOf[source[from + l]] == g) {
+            cells[n++] = source[from + l];
+            taken[l] = true;
+          }
+        }
+        groups++;
+      }
+      start[groups] = n;
+      return this;
+    }
+
+    /** Cells in group {@code j}. */
+    int count(int j) {
+      return start[j + 1] - start[j];
     }
   }
 
@@ -508,29 +635,52 @@ public final class IvfTopK {
             if ((key & 1) == 0) {
               corpus.add(p._2());
             } else {
-              if (!prepared) {
-                docs = scorer.prepare(corpus);
-                corpus.clear();
-                prepared = true;
-                if (docs != null) {
-                  unitDocs.add((long) docs.rows);
-                }
-              }
-              if (docs != null) {
-                unitQueries.add((long) p._2().rows());
-                long before = scorer.pairs();
-                out.addAll(scorer.score(docs, p._2()));
-                pairsScored.add(scorer.pairs() - before);
-              }
+              out.addAll(startScoring());
+              out.addAll(scoreQueries(p._2()));
             }
             ready = out.iterator();
           }
           return ready.hasNext();
         }
 
+        /**
+         * Once a unit's corpus is in: its rows ordered by cell, and in a self search its corpus
+         * packets scored as the queries they also are.
+         */
+        private List<Tuple2<Object, TopKHeap>> startScoring() {
+          if (prepared) {
+            return List.of();
+          }
+          prepared = true;
+          docs = scorer.prepare(corpus);
+          List<Tuple2<Object, TopKHeap>> out = new ArrayList<>();
+          if (docs != null) {
+            unitDocs.add((long) docs.rows);
+            if (self) {
+              for (CellPacket packet : corpus) {
+                out.addAll(scoreQueries(packet));
+              }
+            }
+          }
+          corpus.clear();
+          return out;
+        }
+
+        private List<Tuple2<Object, TopKHeap>> scoreQueries(CellPacket queries) {
+          if (docs == null) {
+            return List.of();
+          }
+          unitQueries.add((long) queries.rows());
+          long before = scorer.pairs();
+          List<Tuple2<Object, TopKHeap>> out = scorer.score(docs, queries);
+          pairsScored.add(scorer.pairs() - before);
+          return out;
+        }
+
         /** The finished unit's corpus lists (a self search), and a clean slate for the next. */
         private List<Tuple2<Object, TopKHeap>> endUnit() {
-          List<Tuple2<Object, TopKHeap>> out = UnitScorer.docLists(docs);
+          List<Tuple2<Object, TopKHeap>> out = unit >= 0 ? new ArrayList<>(startScoring()) : new ArrayList<>();
+          out.addAll(UnitScorer.docLists(docs));
           docs = null;
           prepared = false;
           corpus.clear();
