@@ -179,7 +179,7 @@ public final class DedupStage implements Stage {
           pairs = ExactTopK.topK(spark, distinct, distinct, maxNeighbours, true, threshold, blockRows, true, cache,
               pairsScored);
         } else {
-          ivfResult = IvfTopK.topK(spark, distinct, distinct, true, maxNeighbours, true, threshold, ivf, cache,
+          ivfResult = IvfTopK.topK(spark, distinct, distinct, true, maxNeighbours, true, threshold, ivf, 0, cache,
               pairsScored);
           pairs = ivfResult.topK;
         }

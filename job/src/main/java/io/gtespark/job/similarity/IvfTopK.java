@@ -71,29 +71,33 @@ public final class IvfTopK {
     }
   }
 
-  /** A search's result, what it measured about its cells, and the cached blocks it read. */
+  /** A search's result, what it measured about its cells, and its recall sample. */
   public static final class Result {
     public final Dataset<Row> topK;
     /** Rows of each side with a vector. */
     public final long queries;
     public final long corpusRows;
-    /** The sides' unit vectors as cached blocks (freed with the search's cache). */
-    public final JavaRDD<VectorBlock> queryBlocks;
-    public final JavaRDD<VectorBlock> corpusBlocks;
     private final Map<String, Object> stats;
     private final MaxAccumulator unitDocs;
     private final MaxAccumulator unitQueries;
+    private final RecallProbe probe;
+    private final RecallProbe.Tap tap;
 
     Result(Dataset<Row> topK, UnitVectorBlocks queryData, UnitVectorBlocks corpusData, Map<String, Object> stats,
-        MaxAccumulator unitDocs, MaxAccumulator unitQueries) {
+        MaxAccumulator unitDocs, MaxAccumulator unitQueries, RecallProbe probe, RecallProbe.Tap tap) {
       this.topK = topK;
       this.queries = queryData.rows();
       this.corpusRows = corpusData.rows();
-      this.queryBlocks = queryData.blocks();
-      this.corpusBlocks = corpusData.blocks();
       this.stats = stats;
       this.unitDocs = unitDocs;
       this.unitQueries = unitQueries;
+      this.probe = probe;
+      this.tap = tap;
+    }
+
+    /** The recall measured on the sampled queries, once {@link #topK} has been written (or not measured). */
+    public Map<String, Object> recall() {
+      return probe == null ? RecallProbe.notMeasured() : probe.recall(tap.found());
     }
 
     /** The cells' figures, and once the result has been computed the largest unit measured. */
@@ -107,10 +111,13 @@ public final class IvfTopK {
 
   /**
    * For every query (id, vector) its approximate {@code k} best corpus rows. {@code self}: queries
-   * and corpus are one table, routed once. Persisted data is added to {@code cache}.
+   * and corpus are one table, routed once. Persisted data is added to {@code cache}. With a
+   * {@code recallSample} above 0 that many queries get their exact lists first, and their
+   * approximate ones are kept as the result is written ({@link Result#recall}).
    */
   public static Result topK(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus, boolean self, int k,
-      boolean excludeSelf, double minScore, Settings settings, SearchCache cache, LongAccumulator pairsScored) {
+      boolean excludeSelf, double minScore, Settings settings, int recallSample, SearchCache cache,
+      LongAccumulator pairsScored) {
     Map<String, Object> stats = new LinkedHashMap<>();
     MaxAccumulator unitDocs = new MaxAccumulator();
     MaxAccumulator unitQueries = new MaxAccumulator();
@@ -130,7 +137,7 @@ public final class IvfTopK {
       stats.put("nlist", 0);
       stats.put("nprobe", 0);
       return new Result(spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, corpus)), queryData,
-          corpusData, stats, unitDocs, unitQueries);
+          corpusData, stats, unitDocs, unitQueries, null, null);
     }
     int nlist = settings.cellsFor(nd);
     int nprobe = Math.min(settings.nprobe, nlist);
@@ -212,7 +219,10 @@ public final class IvfTopK {
     UnitPartitioner partitioner = UnitPartitioner.balanced(docsPerGroup, queriesPerGroup, chunks, partitions);
     JavaRDD<Tuple2<Object, TopKHeap>> partial = sortedByUnit(docs.union(probes), partitioner)
         .mapPartitions(new ScoreUnits(k, excludeSelf, minScore, self, pairsScored, unitDocs, unitQueries));
-    Dataset<Row> result = TopKCandidates.rank(spark, partial, TopKCandidates.schema(queries, corpus));
+    RecallProbe probe = RecallProbe.prepare(queryData.blocks(), corpusData.blocks(), k, excludeSelf, minScore,
+        recallSample, settings.seed);
+    RecallProbe.Tap tap = probe == null ? null : probe.tap(spark.sparkContext());
+    Dataset<Row> result = TopKCandidates.rank(spark, partial, TopKCandidates.schema(queries, corpus), tap);
 
     long[] sorted = docsPerCell.clone();
     Arrays.sort(sorted);
@@ -226,7 +236,7 @@ public final class IvfTopK {
     stats.put("emptyCells", Arrays.stream(sorted).filter(n -> n == 0).count());
     stats.put("cellGroups", groups);
     stats.put("queryCopies", queryCopies);
-    return new Result(result, queryData, corpusData, stats, unitDocs, unitQueries);
+    return new Result(result, queryData, corpusData, stats, unitDocs, unitQueries, probe, tap);
   }
 
   private static long[][] addCounts(long[][] a, long[][] b) {

@@ -17,16 +17,16 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
+import org.apache.spark.util.CollectionAccumulator;
 
 /**
  * Measures an approximate search instead of promising it: a seeded sample of the queries gets
  * its exact top-K by brute force, and recall@K is the share of those exact neighbours that the
  * approximate result also returned. Only the sample (ids and vectors) and two top-K lists per
- * sampled query reach the driver.
+ * sampled query reach the driver. A search can take the measurement as it writes ({@link #prepare},
+ * {@link #tap}, {@link #recall}), or after, from its output ({@link #measure}).
  */
 public final class RecallProbe {
-  private RecallProbe() {}
-
   /** Recall of {@code approx} against exact search on a seeded sample of {@code queries}: recallQueries, recallAtK, recallNeighbours. */
   public static Map<String, Object> measure(Dataset<Row> queries, Dataset<Row> corpus, Dataset<Row> approx, int k,
       boolean excludeSelf, double minScore, int sampleSize, long seed, int blockRows) {
@@ -41,11 +41,44 @@ public final class RecallProbe {
    */
   public static Map<String, Object> measure(JavaRDD<VectorBlock> queries, JavaRDD<VectorBlock> corpus,
       Dataset<Row> approx, int k, boolean excludeSelf, double minScore, int sampleSize, long seed) {
+    RecallProbe probe = prepare(queries, corpus, k, excludeSelf, minScore, sampleSize, seed);
+    if (probe == null) {
+      return notMeasured();
+    }
+    Map<Object, Set<Object>> found = new HashMap<>();
+    for (Row r : approx.filter(functions.col("query_id").isin(probe.ids.toArray())).select("query_id", "doc_id")
+        .collectAsList()) {
+      found.computeIfAbsent(r.get(0), x -> new HashSet<>()).add(r.get(1));
+    }
+    return probe.recall(found);
+  }
+
+  /** What a run without a measurement reports. */
+  public static Map<String, Object> notMeasured() {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("recallQueries", 0);
     out.put("recallAtK", null);
+    return out;
+  }
+
+  private final List<Object> ids;
+  private final TopKHeap[] exactLists;
+
+  private RecallProbe(List<Object> ids, TopKHeap[] exactLists) {
+    this.ids = ids;
+    this.exactLists = exactLists;
+  }
+
+  /**
+   * The sample and its exact top-K lists, ready before the approximate search runs (so that the
+   * search can hand back the sampled queries' lists as it writes them, see {@link Tap}); null
+   * when there is nothing to sample. One pass picks the sample, one scores it against every
+   * corpus block.
+   */
+  public static RecallProbe prepare(JavaRDD<VectorBlock> queries, JavaRDD<VectorBlock> corpus, int k,
+      boolean excludeSelf, double minScore, int sampleSize, long seed) {
     if (sampleSize <= 0) {
-      return out;
+      return null;
     }
     // The sample: the queries whose seeded hash of the id is smallest (a bounded list per partition).
     List<Sampled> picked = new ArrayList<>(queries.mapPartitions((Iterator<VectorBlock> it) -> {
@@ -67,7 +100,7 @@ public final class RecallProbe {
     picked.sort(Sampled.ORDER);
     picked = picked.subList(0, Math.min(sampleSize, picked.size()));
     if (picked.isEmpty()) {
-      return out;
+      return null;
     }
     List<Object> ids = new ArrayList<>();
     List<float[]> vectors = new ArrayList<>();
@@ -92,11 +125,18 @@ public final class RecallProbe {
       }
       return a;
     });
-    Map<Object, Set<Object>> found = new HashMap<>();
-    for (Row r : approx.filter(functions.col("query_id").isin(ids.toArray())).select("query_id", "doc_id")
-        .collectAsList()) {
-      found.computeIfAbsent(r.get(0), x -> new HashSet<>()).add(r.get(1));
-    }
+    return new RecallProbe(ids, exactLists);
+  }
+
+  /** A tap for the search's output: it records the approximate lists of the sampled queries as they go by. */
+  public Tap tap(org.apache.spark.SparkContext sc) {
+    CollectionAccumulator<Object[]> seen = new CollectionAccumulator<>();
+    sc.register(seen, "gte-recall-sample");
+    return new Tap(new HashSet<>(ids), seen);
+  }
+
+  /** recallQueries, recallAtK and recallNeighbours, from the approximate neighbours found per sampled query. */
+  public Map<String, Object> recall(Map<Object, Set<Object>> found) {
     long wanted = 0;
     long hits = 0;
     for (int i = 0; i < ids.size(); i++) {
@@ -108,10 +148,49 @@ public final class RecallProbe {
         }
       }
     }
+    Map<String, Object> out = new LinkedHashMap<>();
     out.put("recallQueries", ids.size());
     out.put("recallAtK", wanted == 0 ? null : Math.round(10000.0 * hits / wanted) / 10000.0);
     out.put("recallNeighbours", wanted);
     return out;
+  }
+
+  /**
+   * Sees the output's top-K lists in the tasks that produce them and keeps those of the sampled
+   * queries, so that the measurement neither caches nor reads back the whole output. A task run
+   * twice reports a list twice, which changes nothing: the lists become sets.
+   */
+  public static final class Tap implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    private final Set<Object> ids;
+    private final CollectionAccumulator<Object[]> seen;
+
+    private Tap(Set<Object> ids, CollectionAccumulator<Object[]> seen) {
+      this.ids = ids;
+      this.seen = seen;
+    }
+
+    /** Called for every query's final list: kept when the query is in the sample. */
+    public void offer(Object queryId, List<TopKHeap.Entry> best) {
+      if (ids.contains(queryId)) {
+        Object[] list = new Object[best.size() + 1];
+        list[0] = queryId;
+        for (int i = 0; i < best.size(); i++) {
+          list[i + 1] = best.get(i).id;
+        }
+        seen.add(list);
+      }
+    }
+
+    /** The neighbours seen per sampled query (on the driver, once the output is written). */
+    public Map<Object, Set<Object>> found() {
+      Map<Object, Set<Object>> found = new HashMap<>();
+      for (Object[] list : seen.value()) {
+        Set<Object> got = found.computeIfAbsent(list[0], x -> new HashSet<>());
+        got.addAll(Arrays.asList(list).subList(1, list.length));
+      }
+      return found;
+    }
   }
 
   /** A seeded, well-mixed hash of an id: the sample's order. */

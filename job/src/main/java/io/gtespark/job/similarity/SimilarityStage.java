@@ -30,7 +30,6 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 
 /**
@@ -164,9 +163,10 @@ public final class SimilarityStage implements Stage {
         Dataset<Row> q = queries.withVectors();
         Dataset<Row> d = self ? q : corpus.withVectors();
         if (approx) {
+          // The recall sample's lists are kept as the result is written: nothing caches the result.
           IvfTopK.Result ivf = IvfTopK.topK(spark, q, d, self, k, self, minScore, IvfOptions.settings(options),
-              cache, pairsScored);
-          result = cache.add(ivf.topK.persist(StorageLevel.MEMORY_AND_DISK()));
+              options.getInt("--recall-sample"), cache, pairsScored);
+          result = ivf.topK;
           ivfResult = ivf;
           metrics.put("search", "ivf").put("queries", ivf.queries).put("corpusRows", ivf.corpusRows);
         } else {
@@ -177,8 +177,7 @@ public final class SimilarityStage implements Stage {
         metrics.put("pairsScored", pairsScored.value());
         if (ivfResult != null) {
           ivfResult.stats().forEach(metrics::put);
-          RecallProbe.measure(ivfResult.queryBlocks, ivfResult.corpusBlocks, result, k, self, minScore,
-              options.getInt("--recall-sample"), options.getLong("--seed")).forEach(metrics::put);
+          ivfResult.recall().forEach(metrics::put);
         }
       }
     } finally {

@@ -42,12 +42,22 @@ final class TopKCandidates {
    * id may repeat) and ranks them 1..K: best score first, ties by the smaller doc id.
    */
   static Dataset<Row> rank(SparkSession spark, JavaRDD<Tuple2<Object, TopKHeap>> partial, StructType schema) {
+    return rank(spark, partial, schema, null);
+  }
+
+  /** As {@link #rank(SparkSession, JavaRDD, StructType)}, each final list also shown to {@code tap} (when not null). */
+  static Dataset<Row> rank(SparkSession spark, JavaRDD<Tuple2<Object, TopKHeap>> partial, StructType schema,
+      RecallProbe.Tap tap) {
     int partitions = Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
     JavaPairRDD<Object, TopKHeap> lists = JavaPairRDD.fromJavaRDD(partial).reduceByKey(TopKHeap::merge, partitions);
     JavaRDD<Row> rows = lists.flatMap(t -> {
       List<Row> out = new ArrayList<>();
       int rank = 1;
-      for (TopKHeap.Entry e : t._2().best()) {
+      List<TopKHeap.Entry> best = t._2().best();
+      if (tap != null) {
+        tap.offer(t._1(), best);
+      }
+      for (TopKHeap.Entry e : best) {
         out.add(RowFactory.create(t._1(), e.id, e.score, rank++));
       }
       return out.iterator();
