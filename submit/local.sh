@@ -74,6 +74,10 @@ JAVA_OPTS+=(${GTE_JAVA_OPTS:-})
 # The engine and the job run from their jars (not target/classes): the class-data archive below
 # can only hold classes that come from jars.
 module_jars
+if [ ! -f "$JOB_JAR" ] || [ ! -f "$UDF_JAR" ]; then
+  echo "error: the build left no $JOB_JAR or $UDF_JAR; run 'mvn -B package -DskipTests -pl udf,job -am' in $ROOT and look at what it says." >&2
+  exit 2
+fi
 CLASSPATH="$JOB_JAR:$UDF_JAR:$(cat "$CP_FILE")"
 
 # Class-data sharing (AppCDS): the first run after a build also saves the ~30,000 classes it loads

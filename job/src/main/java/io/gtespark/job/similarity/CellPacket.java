@@ -1,34 +1,41 @@
 package io.gtespark.job.similarity;
 
-import java.io.Serializable;
 import io.gtespark.job.vectors.FloatBytes;
-import java.nio.FloatBuffer;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
+import java.io.Serializable;
 
 /**
  * Rows bound for one IVF unit from one input block, shuffled as a few flat arrays: their ids,
  * their unit vectors as one row-major matrix, and their cells (a corpus row's own cell, or the
  * cells a query probes within the unit's group). Thousands of rows cross the shuffle as one
- * record, the floats as one byte array ({@link FloatBytes}) and long ids as one long array, so
- * serialising a packet costs about what copying it costs (Java serialization keeps a handle for
- * every boxed id).
+ * record in a format of their own ({@link #writeTo}, {@link CellPacketSerializer}): the floats as
+ * raw bytes read straight into the matrix, long ids as longs.
  */
 final class CellPacket implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
+  private static final byte LONG_IDS = 0;
+  private static final byte OBJECT_IDS = 1;
   /** The ids when every one is a Long, else null. */
   private final long[] longIds;
   /** The ids otherwise. */
   private final Object[] objectIds;
-  private final byte[] vectorBytes;
-  private transient float[] vectors;
+  private final float[] vectors;
   final int dim;
   /** Row i's cells are {@code cells[cellStart[i]] .. cells[cellStart[i + 1] - 1]}. */
   final int[] cellStart;
   final int[] cells;
 
-  private CellPacket(long[] longIds, Object[] objectIds, byte[] vectorBytes, int dim, int[] cellStart, int[] cells) {
+  private CellPacket(long[] longIds, Object[] objectIds, float[] vectors, int dim, int[] cellStart, int[] cells) {
     this.longIds = longIds;
     this.objectIds = objectIds;
-    this.vectorBytes = vectorBytes;
+    this.vectors = vectors;
     this.dim = dim;
     this.cellStart = cellStart;
     this.cells = cells;
@@ -43,12 +50,85 @@ final class CellPacket implements Serializable {
     return longIds != null ? (Object) longIds[i] : objectIds[i];
   }
 
-  /** The unit vectors, row-major (decoded once). */
+  /** The unit vectors, row-major. */
   float[] vectors() {
-    if (vectors == null) {
-      vectors = FloatBytes.decode(vectorBytes);
-    }
     return vectors;
+  }
+
+  /** Writes this packet to {@code out} ({@code scratch}: a buffer for the floats' bytes). */
+  void writeTo(DataOutputStream out, byte[] scratch) throws IOException {
+    int rows = rows();
+    out.writeInt(rows);
+    out.writeInt(dim);
+    out.writeInt(cells.length);
+    if (longIds != null) {
+      out.writeByte(LONG_IDS);
+      for (long id : longIds) {
+        out.writeLong(id);
+      }
+    } else {
+      // Other ids (strings, mostly) go through Java serialization, one stream per packet.
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+      try (ObjectOutputStream objects = new ObjectOutputStream(bytes)) {
+        objects.writeObject(objectIds);
+      }
+      out.writeByte(OBJECT_IDS);
+      out.writeInt(bytes.size());
+      bytes.writeTo(out);
+    }
+    for (int start : cellStart) {
+      out.writeInt(start);
+    }
+    for (int cell : cells) {
+      out.writeInt(cell);
+    }
+    FloatBytes.write(out, vectors, 0, rows * dim, scratch);
+  }
+
+  /** Reads a packet that {@link #writeTo} wrote; {@code loader} resolves the classes of non-long ids. */
+  static CellPacket readFrom(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
+    int rows = in.readInt();
+    int dim = in.readInt();
+    int cellCount = in.readInt();
+    long[] longIds = null;
+    Object[] objectIds = null;
+    byte kind = in.readByte();
+    if (kind == LONG_IDS) {
+      longIds = new long[rows];
+      for (int i = 0; i < rows; i++) {
+        longIds[i] = in.readLong();
+      }
+    } else if (kind == OBJECT_IDS) {
+      byte[] bytes = new byte[in.readInt()];
+      in.readFully(bytes);
+      try (ObjectInputStream objects = new ObjectInputStream(new ByteArrayInputStream(bytes)) {
+        @Override
+        protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
+          try {
+            return Class.forName(desc.getName(), false, loader);
+          } catch (ClassNotFoundException e) {
+            return super.resolveClass(desc);
+          }
+        }
+      }) {
+        objectIds = (Object[]) objects.readObject();
+      } catch (ClassNotFoundException e) {
+        throw new IOException("an IVF packet holds ids of a class this JVM cannot load: " + e.getMessage(), e);
+      }
+    } else {
+      throw new IOException("not an IVF packet (id kind " + kind + ")");
+    }
+    int[] cellStart = new int[rows + 1];
+    for (int i = 0; i <= rows; i++) {
+      cellStart[i] = in.readInt();
+    }
+    int[] cells = new int[cellCount];
+    for (int i = 0; i < cellCount; i++) {
+      cells[i] = in.readInt();
+    }
+    float[] vectors = new float[rows * dim];
+    FloatBytes.read(in, vectors, scratch);
+    return new CellPacket(longIds, objectIds, vectors, dim, cellStart, cells);
   }
 
   /**
@@ -59,8 +139,7 @@ final class CellPacket implements Serializable {
     private final int dim;
     private final Object[] ids;
     private boolean allLong = true;
-    private final byte[] bytes;
-    private final FloatBuffer floats;
+    private final float[] vectors;
     private final int[] cellStart;
     private final int[] cells;
     private int rows;
@@ -69,15 +148,14 @@ final class CellPacket implements Serializable {
     Builder(int dim, int rows, int cells) {
       this.dim = dim;
       this.ids = new Object[rows];
-      this.bytes = new byte[rows * dim * Float.BYTES];
-      this.floats = FloatBytes.writer(bytes);
+      this.vectors = new float[rows * dim];
       this.cellStart = new int[rows + 1];
       this.cells = new int[cells];
     }
 
     /** Adds row {@code row} of {@code values} (row-major at this dimension) with {@code n} cells from {@code from}. */
     void add(Object id, float[] values, int row, int[] cellSource, int from, int n) {
-      floats.put(values, row * dim, dim);
+      System.arraycopy(values, row * dim, vectors, rows * dim, dim);
       System.arraycopy(cellSource, from, cells, cellCount, n);
       cellCount += n;
       ids[rows] = id;
@@ -98,7 +176,7 @@ final class CellPacket implements Serializable {
           longIds[i] = (Long) ids[i];
         }
       }
-      return new CellPacket(longIds, allLong ? null : ids, bytes, dim, cellStart, cells);
+      return new CellPacket(longIds, allLong ? null : ids, vectors, dim, cellStart, cells);
     }
   }
 }

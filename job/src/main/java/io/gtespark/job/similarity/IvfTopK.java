@@ -279,8 +279,8 @@ public final class IvfTopK {
 
   /**
    * The packets shuffled to their units' partitions, sorted by key (a unit's corpus first). The
-   * shuffle has a Java serializer of its own that forgets each packet once written: Spark's
-   * default keeps the last 100 objects of a stream reachable (spark.serializer.objectStreamReset),
+   * shuffle has a serializer of its own ({@link CellPacketSerializer}), which keeps no reference
+   * to what it wrote: Spark's Java serializer keeps the last 100 objects of a stream reachable,
    * which for packets of megabytes held gigabytes and ran a 200,000-row search out of a 2 GiB heap.
    */
   private static JavaRDD<Tuple2<Long, CellPacket>> sortedByUnit(JavaPairRDD<Long, CellPacket> packets,
@@ -288,8 +288,7 @@ public final class IvfTopK {
     org.apache.spark.rdd.ShuffledRDD<Long, CellPacket, CellPacket> shuffled = new org.apache.spark.rdd.ShuffledRDD<>(
         packets.rdd(), partitioner, scala.reflect.ClassTag$.MODULE$.apply(Long.class),
         scala.reflect.ClassTag$.MODULE$.apply(CellPacket.class), scala.reflect.ClassTag$.MODULE$.apply(CellPacket.class));
-    shuffled.setSerializer(new org.apache.spark.serializer.JavaSerializer(
-        packets.context().getConf().clone().set("spark.serializer.objectStreamReset", "1")));
+    shuffled.setSerializer(new CellPacketSerializer());
     shuffled.setKeyOrdering(scala.math.Ordering.comparatorToOrdering(java.util.Comparator.<Long>naturalOrder()));
     return shuffled.toJavaRDD();
   }

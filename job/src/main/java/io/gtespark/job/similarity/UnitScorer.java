@@ -46,6 +46,8 @@ final class UnitScorer {
     final int[] cellBegin;
     final int cellCount;
     final TopKHeap[] heaps;
+    /** Each row's {@link TopKHeap#floor} (a self search), so a score that cannot enter costs one comparison. */
+    final double[] floors;
 
     private Docs(int dim, int rows, float[] vectors, Object[] ids, int[] cellIds, int[] cellBegin, int cellCount,
         boolean self) {
@@ -57,6 +59,10 @@ final class UnitScorer {
       this.cellBegin = cellBegin;
       this.cellCount = cellCount;
       this.heaps = self ? new TopKHeap[rows] : null;
+      this.floors = self ? new double[rows] : null;
+      if (self) {
+        Arrays.fill(floors, Double.NEGATIVE_INFINITY);
+      }
     }
   }
 
@@ -141,6 +147,7 @@ final class UnitScorer {
     }
     TopKHeap[] queryHeaps = new TopKHeap[nq];
     TopKHeap[] docHeaps = docs.heaps;
+    double[] docFloors = docs.floors;
     float[] queryVectors = queries.vectors();
     if (tile.length < TILE * dim) {
       tile = new float[TILE * dim];
@@ -166,28 +173,34 @@ final class UnitScorer {
           if (heap == null) {
             heap = queryHeaps[q] = new TopKHeap(k);
           }
-          Object queryId = queries.id(q);
+          Object queryId = null;
+          double queryFloor = heap.floor();
           int row = t * cellRows;
           for (int j = 0; j < cellRows; j++) {
             double s = scores[row + j];
-            boolean forQuery = !heap.cannotEnter(s);
-            TopKHeap docHeap = null;
-            if (docHeaps != null) {
-              docHeap = docHeaps[first + j];
-              if (docHeap == null) {
-                docHeap = docHeaps[first + j] = new TopKHeap(k);
-              }
+            boolean forQuery = s >= queryFloor;
+            boolean forDoc = docFloors != null && s >= docFloors[first + j];
+            if (!(forQuery || forDoc) || s < minScore) {
+              continue;
             }
-            boolean forDoc = docHeap != null && !docHeap.cannotEnter(s);
-            // The self check is an equals() call: only for the few pairs that would enter a heap.
-            if (!(forQuery || forDoc) || s < minScore || excludeSelf && queryId.equals(docs.ids[first + j])) {
+            // The id (boxed) and the self check (an equals() call): only for pairs that would enter a heap.
+            if (queryId == null) {
+              queryId = queries.id(q);
+            }
+            if (excludeSelf && queryId.equals(docs.ids[first + j])) {
               continue;
             }
             if (forQuery) {
               heap.offer(s, docs.ids[first + j]);
+              queryFloor = heap.floor();
             }
             if (forDoc) {
+              TopKHeap docHeap = docHeaps[first + j];
+              if (docHeap == null) {
+                docHeap = docHeaps[first + j] = new TopKHeap(k);
+              }
               docHeap.offer(s, queryId);
+              docFloors[first + j] = docHeap.floor();
             }
           }
         }

@@ -25,8 +25,30 @@ public final class FloatBytes {
     return values;
   }
 
-  /** A view to fill {@code bytes} with floats in {@link #decode}'s order. */
-  public static java.nio.FloatBuffer writer(byte[] bytes) {
-    return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+  /** Writes {@code count} floats of {@code values} from {@code from} to {@code out}, through {@code scratch}. */
+  public static void write(java.io.OutputStream out, float[] values, int from, int count, byte[] scratch)
+      throws java.io.IOException {
+    java.nio.FloatBuffer view = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    int perChunk = scratch.length / Float.BYTES;
+    for (int done = 0; done < count; ) {
+      int n = Math.min(perChunk, count - done);
+      view.clear();
+      view.put(values, from + done, n);
+      out.write(scratch, 0, n * Float.BYTES);
+      done += n;
+    }
+  }
+
+  /** Reads {@code into.length} floats written by {@link #write} from {@code in}, through {@code scratch}. */
+  public static void read(java.io.DataInput in, float[] into, byte[] scratch) throws java.io.IOException {
+    java.nio.FloatBuffer view = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    int perChunk = scratch.length / Float.BYTES;
+    for (int done = 0; done < into.length; ) {
+      int n = Math.min(perChunk, into.length - done);
+      in.readFully(scratch, 0, n * Float.BYTES);
+      view.clear();
+      view.get(into, done, n);
+      done += n;
+    }
   }
 }

@@ -97,6 +97,16 @@ public final class TopKHeap implements Serializable {
     return size == scores.length && (scores.length == 0 || score < scores[0]);
   }
 
+  /**
+   * The lowest score that may still enter: minus infinity while the heap has room, the worst
+   * kept score once full, plus infinity for K = 0. A score below it {@link #cannotEnter}; a
+   * scan may keep it in a local and refresh it after each offer.
+   */
+  public double floor() {
+    return size < scores.length ? Double.NEGATIVE_INFINITY
+        : scores.length == 0 ? Double.POSITIVE_INFINITY : scores[0];
+  }
+
   /** Adds every entry of {@code other}; returns this heap. */
   public TopKHeap merge(TopKHeap other) {
     for (int i = 0; i < other.size; i++) {

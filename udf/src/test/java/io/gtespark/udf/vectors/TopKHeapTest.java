@@ -60,4 +60,17 @@ class TopKHeapTest {
       assertEquals((long) all.get(i)[1], best.get(i).id);
     }
   }
+
+  @Test
+  void theFloorIsWhatAScoreMustReachToEnter() {
+    TopKHeap h = new TopKHeap(2);
+    assertEquals(Double.NEGATIVE_INFINITY, h.floor(), "room left: anything enters");
+    h.offer(0.5, 1L);
+    h.offer(0.9, 2L);
+    assertEquals(0.5, h.floor());
+    assertEquals(h.cannotEnter(0.49), 0.49 < h.floor());
+    h.offer(0.7, 3L);
+    assertEquals(0.7, h.floor());
+    assertEquals(Double.POSITIVE_INFINITY, new TopKHeap(0).floor(), "K = 0: nothing enters");
+  }
 }
