@@ -24,7 +24,7 @@ public final class IvfOptions {
             "cells each query searches with " + what + " (more: better recall, slower)"),
         OptionSpec.optional("--train-sample", prefix + ".trainSample", "auto",
             "corpus rows the cells are trained on: auto (40 per cell, at least 10,000) or a number"),
-        OptionSpec.optional("--train-iter", prefix + ".trainIter", "5",
+        OptionSpec.optional("--train-iter", prefix + ".trainIter", "3",
             "k-means iterations when training the cells (it stops earlier once no centroid moves)"),
         OptionSpec.optional("--recall-sample", prefix + ".recallSample", "200",
             "queries whose " + what + " recall is measured against exact search (0: off)"),
