@@ -1,6 +1,7 @@
 package io.gtespark.job.similarity;
 
 import dev.ludovic.netlib.blas.BLAS;
+import io.gtespark.udf.vectors.BlockScorer;
 import io.gtespark.udf.vectors.TopKHeap;
 import io.gtespark.udf.vectors.VectorRows;
 import java.util.ArrayList;
@@ -46,11 +47,11 @@ final class UnitScorer {
     final int[] cellBegin;
     final int cellCount;
     final TopKHeap[] heaps;
-    /** Each row's {@link TopKHeap#floor} (a self search), so a score that cannot enter costs one comparison. */
+    /** Each row's {@link TopKHeap#floor} (a self search), kept by {@link BlockScorer#offerRow}. */
     final double[] floors;
 
     private Docs(int dim, int rows, float[] vectors, Object[] ids, int[] cellIds, int[] cellBegin, int cellCount,
-        boolean self) {
+        boolean self, int k) {
       this.dim = dim;
       this.rows = rows;
       this.vectors = vectors;
@@ -59,10 +60,12 @@ final class UnitScorer {
       this.cellBegin = cellBegin;
       this.cellCount = cellCount;
       this.heaps = self ? new TopKHeap[rows] : null;
-      this.floors = self ? new double[rows] : null;
       if (self) {
-        Arrays.fill(floors, Double.NEGATIVE_INFINITY);
+        for (int j = 0; j < rows; j++) {
+          heaps[j] = new TopKHeap(k);
+        }
       }
+      this.floors = self ? BlockScorer.floors(heaps, rows) : null;
     }
   }
 
@@ -105,7 +108,7 @@ final class UnitScorer {
       }
     }
     cellBegin[cellCount] = nd;
-    return new Docs(dim, nd, docVectors, docIds, cellIds, cellBegin, cellCount, self);
+    return new Docs(dim, nd, docVectors, docIds, cellIds, cellBegin, cellCount, self, k);
   }
 
   /**
@@ -146,8 +149,11 @@ final class UnitScorer {
       }
     }
     TopKHeap[] queryHeaps = new TopKHeap[nq];
-    TopKHeap[] docHeaps = docs.heaps;
-    double[] docFloors = docs.floors;
+    // Boxed once per packet, not once per cell a query probes.
+    Object[] queryIds = new Object[nq];
+    for (int q = 0; q < nq; q++) {
+      queryIds[q] = queries.id(q);
+    }
     float[] queryVectors = queries.vectors();
     if (tile.length < TILE * dim) {
       tile = new float[TILE * dim];
@@ -173,43 +179,15 @@ final class UnitScorer {
           if (heap == null) {
             heap = queryHeaps[q] = new TopKHeap(k);
           }
-          Object queryId = null;
-          double queryFloor = heap.floor();
-          int row = t * cellRows;
-          for (int j = 0; j < cellRows; j++) {
-            double s = scores[row + j];
-            boolean forQuery = s >= queryFloor;
-            boolean forDoc = docFloors != null && s >= docFloors[first + j];
-            if (!(forQuery || forDoc) || s < minScore) {
-              continue;
-            }
-            // The id (boxed) and the self check (an equals() call): only for pairs that would enter a heap.
-            if (queryId == null) {
-              queryId = queries.id(q);
-            }
-            if (excludeSelf && queryId.equals(docs.ids[first + j])) {
-              continue;
-            }
-            if (forQuery) {
-              heap.offer(s, docs.ids[first + j]);
-              queryFloor = heap.floor();
-            }
-            if (forDoc) {
-              TopKHeap docHeap = docHeaps[first + j];
-              if (docHeap == null) {
-                docHeap = docHeaps[first + j] = new TopKHeap(k);
-              }
-              docHeap.offer(s, queryId);
-              docFloors[first + j] = docHeap.floor();
-            }
-          }
+          BlockScorer.offerRow(scores, t * cellRows, cellRows, heap, queryIds[q], docs.ids, first, docs.heaps,
+              docs.floors, minScore, excludeSelf);
         }
       }
     }
     List<Tuple2<Object, TopKHeap>> out = new ArrayList<>();
     for (int q = 0; q < nq; q++) {
       if (queryHeaps[q] != null && !queryHeaps[q].isEmpty()) {
-        out.add(new Tuple2<>(queries.id(q), queryHeaps[q]));
+        out.add(new Tuple2<>(queryIds[q], queryHeaps[q]));
       }
     }
     return out;

@@ -43,31 +43,56 @@ public final class BlockScorer {
     if (scores.length < tile * nd) {
       scores = new float[tile * nd];
     }
+    double[] docFloors = docHeaps == null ? null : floors(docHeaps, nd);
     for (int first = 0; first < nq; first += TILE_ROWS) {
       int count = Math.min(TILE_ROWS, nq - first);
       docs.scoreRows(queries.data, first, count, scores);
       for (int i = 0; i < count; i++) {
-        TopKHeap heap = heaps[first + i];
-        Object queryId = queries.ids[first + i];
-        int row = i * nd;
-        for (int j = 0; j < nd; j++) {
-          double s = scores[row + j];
-          boolean forQuery = !heap.cannotEnter(s);
-          boolean forDoc = docHeaps != null && !docHeaps[j].cannotEnter(s);
-          // The self check is an equals() call: only for the few pairs that would enter a heap.
-          if (!(forQuery || forDoc) || s < minScore || excludeSelf && queryId.equals(docs.ids[j])) {
-            continue;
-          }
-          if (forQuery) {
-            heap.offer(s, docs.ids[j]);
-          }
-          if (forDoc) {
-            docHeaps[j].offer(s, queryId);
-          }
-        }
+        offerRow(scores, i * nd, nd, heaps[first + i], queries.ids[first + i], docs.ids, 0, docHeaps, docFloors,
+            minScore, excludeSelf);
       }
     }
     pairsScored += (long) nq * nd;
+  }
+
+  /** The {@link TopKHeap#floor} of each of the first {@code n} heaps. */
+  public static double[] floors(TopKHeap[] heaps, int n) {
+    double[] floors = new double[n];
+    for (int j = 0; j < n; j++) {
+      floors[j] = heaps[j].floor();
+    }
+    return floors;
+  }
+
+  /**
+   * Offers one query's scores against {@code n} corpus rows ({@code scores[row .. row + n)}, for
+   * the rows {@code docIds[docFrom ..]}) to the query's heap and, when {@code docHeaps} is given,
+   * to those rows' heaps with the query's id (a self search: one product serves both rows of a
+   * pair). {@code docFloors} holds the doc heaps' {@link TopKHeap#floor}s and is kept current,
+   * so a score that enters no heap costs two comparisons. The one per-pair loop of exact and
+   * IVF search alike.
+   */
+  public static void offerRow(float[] scores, int row, int n, TopKHeap heap, Object queryId, Object[] docIds,
+      int docFrom, TopKHeap[] docHeaps, double[] docFloors, double minScore, boolean excludeSelf) {
+    double queryFloor = heap.floor();
+    for (int j = 0; j < n; j++) {
+      double s = scores[row + j];
+      int doc = docFrom + j;
+      boolean forQuery = s >= queryFloor;
+      boolean forDoc = docHeaps != null && s >= docFloors[doc];
+      // The self check is an equals() call: only for the few pairs that would enter a heap.
+      if (!(forQuery || forDoc) || s < minScore || excludeSelf && queryId.equals(docIds[doc])) {
+        continue;
+      }
+      if (forQuery) {
+        heap.offer(s, docIds[doc]);
+        queryFloor = heap.floor();
+      }
+      if (forDoc) {
+        docHeaps[doc].offer(s, queryId);
+        docFloors[doc] = docHeaps[doc].floor();
+      }
+    }
   }
 
   /** Pairs scored so far. */
