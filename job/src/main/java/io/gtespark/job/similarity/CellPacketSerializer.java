@@ -97,20 +97,12 @@ final class CellPacketSerializer extends Serializer implements Serializable {
 
     @Override
     public void flush() {
-      try {
-        out.flush();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      unchecked(out::flush);
     }
 
     @Override
     public void close() {
-      try {
-        out.close();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      unchecked(out::close);
     }
   }
 
@@ -145,11 +137,20 @@ final class CellPacketSerializer extends Serializer implements Serializable {
 
     @Override
     public void close() {
-      try {
-        in.close();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      unchecked(in::close);
+    }
+  }
+
+  /** A stream call whose IOException Spark's (Scala) stream interfaces cannot declare. */
+  private interface StreamCall {
+    void run() throws IOException;
+  }
+
+  private static void unchecked(StreamCall call) {
+    try {
+      call.run();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -329,8 +329,7 @@ public final class IvfTopK {
           order[u] = u;
         }
       }
-      Arrays.sort(order, (a, b) -> a.equals(b) ? 0 : work[a] != work[b] ? Double.compare(work[b], work[a])
-          : Integer.compare(a, b));
+      Arrays.sort(order, (a, b) -> work[a] != work[b] ? Double.compare(work[b], work[a]) : Integer.compare(a, b));
       int bins = Math.max(1, Math.min(partitions, units));
       double[] load = new double[bins];
       int[] binOf = new int[units];
@@ -402,18 +401,15 @@ public final class IvfTopK {
     long[][] counts(int nlist, int[] groupOf, int groups, boolean docs, boolean queries) {
       long[] perCell = new long[docs ? nlist : 0];
       long[] perGroup = new long[queries ? groups : 0];
-      int[] seen = new int[queries ? groups : 0];
+      ProbedGroups probed = new ProbedGroups(m);
       for (int i = 0; i < block.rows(); i++) {
         if (docs) {
           perCell[cells[i * m]]++;
         }
         if (queries) {
-          for (int j = 0; j < m; j++) {
-            int g = groupOf[cells[i * m + j]];
-            if (seen[g] != i + 1) {
-              seen[g] = i + 1;
-              perGroup[g]++;
-            }
+          probed.of(cells, i * m, groupOf);
+          for (int j = 0; j < probed.groups; j++) {
+            perGroup[probed.group[j]]++;
           }
         }
       }

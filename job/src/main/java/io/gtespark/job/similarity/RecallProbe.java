@@ -27,21 +27,15 @@ import org.apache.spark.util.CollectionAccumulator;
  * {@link #tap}, {@link #recall}), or after, from its output ({@link #measure}).
  */
 public final class RecallProbe {
-  /** Recall of {@code approx} against exact search on a seeded sample of {@code queries}: recallQueries, recallAtK, recallNeighbours. */
+  /**
+   * Recall of {@code approx} against exact search on a seeded sample of {@code queries}:
+   * recallQueries, recallAtK, recallNeighbours. One pass picks the sample, one scores it against
+   * every corpus row, one reads the approximate lists of the sampled queries.
+   */
   public static Map<String, Object> measure(Dataset<Row> queries, Dataset<Row> corpus, Dataset<Row> approx, int k,
       boolean excludeSelf, double minScore, int sampleSize, long seed, int blockRows) {
-    return measure(UnitVectorBlocks.read(queries, blockRows, null), UnitVectorBlocks.read(corpus, blockRows, null),
-        approx, k, excludeSelf, minScore, sampleSize, seed);
-  }
-
-  /**
-   * As {@link #measure(Dataset, Dataset, Dataset, int, boolean, double, int, long, int)}
-   * over blocks of unit vectors (a search's cached ones): one pass picks the sample, one scores it
-   * against every corpus block, one reads the approximate lists of the sampled queries.
-   */
-  public static Map<String, Object> measure(JavaRDD<VectorBlock> queries, JavaRDD<VectorBlock> corpus,
-      Dataset<Row> approx, int k, boolean excludeSelf, double minScore, int sampleSize, long seed) {
-    RecallProbe probe = prepare(queries, corpus, k, excludeSelf, minScore, sampleSize, seed);
+    RecallProbe probe = prepare(UnitVectorBlocks.read(queries, blockRows, null),
+        UnitVectorBlocks.read(corpus, blockRows, null), k, excludeSelf, minScore, sampleSize, seed);
     if (probe == null) {
       return notMeasured();
     }
