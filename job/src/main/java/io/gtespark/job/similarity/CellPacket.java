@@ -1,14 +1,9 @@
 package io.gtespark.job.similarity;
 
 import io.gtespark.job.vectors.FloatBytes;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
-import java.io.ObjectStreamClass;
 import java.io.Serializable;
 
 /**
@@ -67,14 +62,10 @@ final class CellPacket implements Serializable {
         out.writeLong(id);
       }
     } else {
-      // Other ids (strings, mostly) go through Java serialization, one stream per packet.
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      try (ObjectOutputStream objects = new ObjectOutputStream(bytes)) {
-        objects.writeObject(objectIds);
-      }
       out.writeByte(OBJECT_IDS);
-      out.writeInt(bytes.size());
-      bytes.writeTo(out);
+      for (Object id : objectIds) {
+        IdCodec.write(out, id);
+      }
     }
     for (int start : cellStart) {
       out.writeInt(start);
@@ -99,21 +90,9 @@ final class CellPacket implements Serializable {
         longIds[i] = in.readLong();
       }
     } else if (kind == OBJECT_IDS) {
-      byte[] bytes = new byte[in.readInt()];
-      in.readFully(bytes);
-      try (ObjectInputStream objects = new ObjectInputStream(new ByteArrayInputStream(bytes)) {
-        @Override
-        protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
-          try {
-            return Class.forName(desc.getName(), false, loader);
-          } catch (ClassNotFoundException e) {
-            return super.resolveClass(desc);
-          }
-        }
-      }) {
-        objectIds = (Object[]) objects.readObject();
-      } catch (ClassNotFoundException e) {
-        throw new IOException("an IVF packet holds ids of a class this JVM cannot load: " + e.getMessage(), e);
+      objectIds = new Object[rows];
+      for (int i = 0; i < rows; i++) {
+        objectIds[i] = IdCodec.read(in, loader);
       }
     } else {
       throw new IOException("not an IVF packet (id kind " + kind + ")");

@@ -640,8 +640,8 @@ public final class IvfTopK {
             if ((key & 1) == 0) {
               corpus.add(p._2());
             } else {
-              out.addAll(startScoring());
-              out.addAll(scoreQueries(p._2()));
+              startScoring();
+              out.addAll(scoreQueries(p._2(), -1));
             }
             ready = out.iterator();
           }
@@ -650,42 +650,50 @@ public final class IvfTopK {
 
         /**
          * Once a unit's corpus is in: its rows ordered by cell, and in a self search its corpus
-         * packets scored as the queries they also are.
+         * packets scored as the queries they also are (their lists stay with the corpus rows').
          */
-        private List<Tuple2<Object, TopKHeap>> startScoring() {
+        private void startScoring() {
           if (prepared) {
-            return List.of();
+            return;
           }
           prepared = true;
           docs = scorer.prepare(corpus);
-          List<Tuple2<Object, TopKHeap>> out = new ArrayList<>();
           if (docs != null) {
             unitDocs.add((long) docs.rows);
             if (self) {
+              int firstRow = 0;
               for (CellPacket packet : corpus) {
-                out.addAll(scoreQueries(packet));
+                scoreQueries(packet, firstRow);
+                firstRow += packet.rows();
               }
             }
           }
           corpus.clear();
-          return out;
         }
 
-        private List<Tuple2<Object, TopKHeap>> scoreQueries(CellPacket queries) {
+        /** A packet's partial lists; for the unit's own rows ({@code ownFrom} >= 0) none, they stay in {@code docs}. */
+        private List<Tuple2<Object, TopKHeap>> scoreQueries(CellPacket queries, int ownFrom) {
           if (docs == null) {
             return List.of();
           }
           unitQueries.add((long) queries.rows());
           long before = scorer.pairs();
-          List<Tuple2<Object, TopKHeap>> out = scorer.score(docs, queries);
+          List<Tuple2<Object, TopKHeap>> out = List.of();
+          if (ownFrom >= 0) {
+            scorer.scoreOwn(docs, queries, ownFrom);
+          } else {
+            out = scorer.score(docs, queries);
+          }
           pairsScored.add(scorer.pairs() - before);
           return out;
         }
 
         /** The finished unit's corpus lists (a self search), and a clean slate for the next. */
         private List<Tuple2<Object, TopKHeap>> endUnit() {
-          List<Tuple2<Object, TopKHeap>> out = unit >= 0 ? new ArrayList<>(startScoring()) : new ArrayList<>();
-          out.addAll(UnitScorer.docLists(docs));
+          if (unit >= 0) {
+            startScoring();
+          }
+          List<Tuple2<Object, TopKHeap>> out = UnitScorer.docLists(docs);
           docs = null;
           prepared = false;
           corpus.clear();

@@ -49,7 +49,10 @@ final class TopKCandidates {
   static Dataset<Row> rank(SparkSession spark, JavaRDD<Tuple2<Object, TopKHeap>> partial, StructType schema,
       RecallProbe.Tap tap) {
     int partitions = Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
-    JavaPairRDD<Object, TopKHeap> lists = JavaPairRDD.fromJavaRDD(partial).reduceByKey(TopKHeap::merge, partitions);
+    // A reduceByKey whose shuffle writes ids and lists in a format of its own (TopKListSerializer).
+    JavaPairRDD<Object, TopKHeap> lists = JavaPairRDD.fromJavaRDD(partial).combineByKey(list -> list,
+        TopKHeap::merge, TopKHeap::merge, new org.apache.spark.HashPartitioner(partitions), true,
+        new TopKListSerializer());
     JavaRDD<Row> rows = lists.flatMap(t -> {
       List<Row> out = new ArrayList<>();
       int rank = 1;

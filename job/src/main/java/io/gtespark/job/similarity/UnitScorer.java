@@ -49,9 +49,11 @@ final class UnitScorer {
     final TopKHeap[] heaps;
     /** Each row's {@link TopKHeap#floor} (a self search), kept by {@link BlockScorer#offerRow}. */
     final double[] floors;
+    /** Row {@code a} of the packets as they arrived (packet by packet) is row {@code position[a]} here. */
+    final int[] position;
 
     private Docs(int dim, int rows, float[] vectors, Object[] ids, int[] cellIds, int[] cellBegin, int cellCount,
-        boolean self, int k) {
+        int[] position, boolean self, int k) {
       this.dim = dim;
       this.rows = rows;
       this.vectors = vectors;
@@ -59,6 +61,7 @@ final class UnitScorer {
       this.cellIds = cellIds;
       this.cellBegin = cellBegin;
       this.cellCount = cellCount;
+      this.position = position;
       this.heaps = self ? new TopKHeap[rows] : null;
       if (self) {
         for (int j = 0; j < rows; j++) {
@@ -94,9 +97,11 @@ final class UnitScorer {
     Object[] docIds = new Object[nd];
     int[] cellIds = new int[nd];
     int[] cellBegin = new int[nd + 1];
+    int[] position = new int[nd];
     int cellCount = 0;
     for (int j = 0; j < nd; j++) {
       int source = (int) keys[j];
+      position[source] = j;
       int cell = (int) (keys[j] >>> 32);
       CellPacket packet = docPackets.get(packetOf[source]);
       System.arraycopy(packet.vectors(), rowOf[source] * dim, docVectors, j * dim, dim);
@@ -108,7 +113,7 @@ final class UnitScorer {
       }
     }
     cellBegin[cellCount] = nd;
-    return new Docs(dim, nd, docVectors, docIds, cellIds, cellBegin, cellCount, self, k);
+    return new Docs(dim, nd, docVectors, docIds, cellIds, cellBegin, cellCount, position, self, k);
   }
 
   /**
@@ -117,6 +122,20 @@ final class UnitScorer {
    * search's corpus rows collect theirs in {@code docs} until {@link #docLists}.
    */
   List<Tuple2<Object, TopKHeap>> score(Docs docs, CellPacket queries) {
+    return score(docs, queries, -1);
+  }
+
+  /**
+   * Scores one of the unit's own corpus packets (a self search) as the queries its rows also are,
+   * the packet's rows starting at arrival index {@code firstRow} of {@link #prepare}: each row's
+   * query list is its corpus list in {@code docs}, so the unit hands on one list per row, at
+   * {@link #docLists}.
+   */
+  void scoreOwn(Docs docs, CellPacket packet, int firstRow) {
+    score(docs, packet, firstRow);
+  }
+
+  private List<Tuple2<Object, TopKHeap>> score(Docs docs, CellPacket queries, int ownFrom) {
     int nq = queries.rows();
     if (docs == null || nq == 0) {
       return List.of();
@@ -149,6 +168,11 @@ final class UnitScorer {
       }
     }
     TopKHeap[] queryHeaps = new TopKHeap[nq];
+    if (ownFrom >= 0) {
+      for (int q = 0; q < nq; q++) {
+        queryHeaps[q] = docs.heaps[docs.position[ownFrom + q]];
+      }
+    }
     // Boxed once per packet, not once per cell a query probes.
     Object[] queryIds = new Object[nq];
     for (int q = 0; q < nq; q++) {
@@ -181,8 +205,14 @@ final class UnitScorer {
           }
           BlockScorer.offerRow(scores, t * cellRows, cellRows, heap, queryIds[q], docs.ids, first, docs.heaps,
               docs.floors, minScore, excludeSelf);
+          if (ownFrom >= 0) {
+            docs.floors[docs.position[ownFrom + q]] = heap.floor();
+          }
         }
       }
+    }
+    if (ownFrom >= 0) {
+      return List.of();
     }
     List<Tuple2<Object, TopKHeap>> out = new ArrayList<>();
     for (int q = 0; q < nq; q++) {

@@ -125,4 +125,47 @@ class UnitScorerTest {
       assertTrue(better < K, "row " + i + " missed a better neighbour");
     }
   }
+
+  /**
+   * A self search scores the unit's own corpus packets as the queries their rows are: each row
+   * leaves the unit with one list (its query and corpus lists are one), and that list is its
+   * exact top K when it probes every cell of the unit.
+   */
+  @Test
+  void aUnitsOwnRowsLeaveWithOneListEach() {
+    Random random = new Random(23);
+    int n = 80;
+    float[][] v = new float[n][];
+    // Two packets (rows 0..39, then 40..79), each in no cell order; a row's own cell comes first.
+    CellPacket.Builder[] packets = {new CellPacket.Builder(DIM, n / 2, 3 * n / 2),
+        new CellPacket.Builder(DIM, n / 2, 3 * n / 2)};
+    for (int i = 0; i < n; i++) {
+      v[i] = unit(random);
+      int own = (i * 7) % 3;
+      packets[i / (n / 2)].add((long) i, v[i], 0, new int[] {own, (own + 1) % 3, (own + 2) % 3}, 0, 3);
+    }
+    UnitScorer scorer = new UnitScorer(K, true, Double.NEGATIVE_INFINITY, true);
+    List<CellPacket> own = List.of(packets[0].build(), packets[1].build());
+    UnitScorer.Docs prepared = scorer.prepare(own);
+    scorer.scoreOwn(prepared, own.get(0), 0);
+    scorer.scoreOwn(prepared, own.get(1), n / 2);
+    List<Tuple2<Object, TopKHeap>> lists = UnitScorer.docLists(prepared);
+    assertEquals(n, lists.size(), "one list per row");
+    assertEquals((long) n * n, scorer.pairs(), "every row scored against every row of the unit once");
+    for (Tuple2<Object, TopKHeap> t : lists) {
+      int i = (int) (long) (Long) t._1();
+      List<double[]> exact = new ArrayList<>();
+      for (int j = 0; j < n; j++) {
+        if (j != i) {
+          exact.add(new double[] {dot(v[i], v[j]), j});
+        }
+      }
+      exact.sort((a, b) -> Double.compare(b[0], a[0]));
+      List<TopKHeap.Entry> best = t._2().best();
+      assertEquals(K, best.size());
+      for (int r = 0; r < K; r++) {
+        assertEquals((long) exact.get(r)[1], best.get(r).id, "row " + i + " rank " + (r + 1));
+      }
+    }
+  }
 }

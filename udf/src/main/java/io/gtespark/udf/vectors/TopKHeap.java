@@ -119,6 +119,33 @@ public final class TopKHeap implements Serializable {
     return size == 0;
   }
 
+  /** K, the most entries this heap keeps. */
+  public int capacity() {
+    return scores.length;
+  }
+
+  /** Entries kept, at most K. */
+  public int size() {
+    return size;
+  }
+
+  /** The score of entry {@code i} in heap order (entry 0 is the worst kept); {@link #best} gives them ranked. */
+  public double scoreAt(int i) {
+    return scores[checked(i)];
+  }
+
+  /** The id of entry {@code i} in heap order. */
+  public Object idAt(int i) {
+    return ids[checked(i)];
+  }
+
+  private int checked(int i) {
+    if (i < 0 || i >= size) {
+      throw new IndexOutOfBoundsException("entry " + i + " of a heap holding " + size);
+    }
+    return i;
+  }
+
   /** The kept entries, best first (score descending, then id ascending). */
   public List<Entry> best() {
     List<Entry> out = new ArrayList<>(size);
