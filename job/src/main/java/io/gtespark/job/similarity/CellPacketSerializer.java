@@ -14,32 +14,32 @@ import java.io.IOException;
  */
 final class CellPacketSerializer extends RecordSerializer {
   private static final long serialVersionUID = 1L;
-  private static final byte KEY = 'K';
-  private static final byte PACKET = 'P';
 
-  @Override
-  void write(Object record, DataOutputStream out, byte[] scratch) throws IOException {
-    if (record instanceof Long) {
-      out.writeByte(KEY);
-      out.writeLong((Long) record);
-    } else if (record instanceof CellPacket) {
-      out.writeByte(PACKET);
-      ((CellPacket) record).writeTo(out, scratch);
-    } else {
-      throw new IllegalArgumentException("the IVF packet shuffle carries unit keys and packets, not "
-          + (record == null ? "null" : record.getClass().getName()));
-    }
+  CellPacketSerializer() {
+    super("the IVF packet shuffle", CellPacket.class);
   }
 
   @Override
-  Object read(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
-    byte kind = in.readByte();
-    if (kind == KEY) {
-      return in.readLong();
+  void writeKey(Object key, DataOutputStream out) throws IOException {
+    if (!(key instanceof Long)) {
+      throw new IllegalArgumentException(shuffle + " carries unit keys and packets, not "
+          + (key == null ? "null" : key.getClass().getName()));
     }
-    if (kind == PACKET) {
-      return CellPacket.readFrom(in, scratch, loader);
-    }
-    throw new IOException("not an IVF packet stream (record kind " + kind + ")");
+    out.writeLong((Long) key);
+  }
+
+  @Override
+  void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException {
+    ((CellPacket) value).writeTo(out, scratch);
+  }
+
+  @Override
+  Object readKey(DataInputStream in, ClassLoader loader) throws IOException {
+    return in.readLong();
+  }
+
+  @Override
+  Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
+    return CellPacket.readFrom(in, scratch, loader);
   }
 }

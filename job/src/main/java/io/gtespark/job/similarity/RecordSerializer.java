@@ -18,25 +18,59 @@ import org.apache.spark.util.ByteBufferInputStream;
 import scala.reflect.ClassTag;
 
 /**
- * A Spark serializer for the records of one shuffle of ours, written field by field to a data
- * stream: no class descriptors, no handle table (Spark's Java serializer keeps the last objects of
- * a stream reachable), a reused scratch buffer per stream. A subclass says how its records are
- * written and read, and refuses anything else.
+ * A Spark serializer for the (key, value) records of one shuffle of ours, written field by field
+ * to a data stream: no class descriptors, no handle table (Spark's Java serializer keeps the last
+ * objects of a stream reachable), a reused scratch buffer per stream. Each record is a tag byte,
+ * key or value, then what the subclass writes; a subclass refuses anything it does not carry.
  */
 abstract class RecordSerializer extends Serializer implements Serializable {
   private static final long serialVersionUID = 1L;
   /** Bytes of a stream's scratch buffer and of its output buffer. */
   static final int SCRATCH = 64 << 10;
+  private static final byte KEY = 'K';
+  private static final byte VALUE = 'V';
 
-  /** Writes one record (a key or a value) to {@code out}. */
-  abstract void write(Object record, DataOutputStream out, byte[] scratch) throws IOException;
+  /** The shuffle, for messages: "the IVF packet shuffle", say. */
+  final String shuffle;
+  /** The class of this shuffle's values; anything else is written as a key. */
+  private final Class<?> valueClass;
 
-  /**
-   * Reads the record {@link #write} wrote; at the end of the stream the EOFException of the
-   * first read, which ends Spark's iterators. {@code loader} resolves classes of ids that are
-   * Java-serialized.
-   */
-  abstract Object read(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException;
+  RecordSerializer(String shuffle, Class<?> valueClass) {
+    this.shuffle = shuffle;
+    this.valueClass = valueClass;
+  }
+
+  /** Writes a key; throws IllegalArgumentException for an object that is no key of this shuffle. */
+  abstract void writeKey(Object key, DataOutputStream out) throws IOException;
+
+  abstract void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException;
+
+  /** Reads a key {@link #writeKey} wrote; {@code loader} resolves classes of Java-serialized ids. */
+  abstract Object readKey(DataInputStream in, ClassLoader loader) throws IOException;
+
+  abstract Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException;
+
+  private void write(Object record, DataOutputStream out, byte[] scratch) throws IOException {
+    if (valueClass.isInstance(record)) {
+      out.writeByte(VALUE);
+      writeValue(record, out, scratch);
+    } else {
+      out.writeByte(KEY);
+      writeKey(record, out);
+    }
+  }
+
+  /** The next record; at the end of the stream the EOFException of the first read, which ends Spark's iterators. */
+  private Object read(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
+    byte kind = in.readByte();
+    if (kind == KEY) {
+      return readKey(in, loader);
+    }
+    if (kind == VALUE) {
+      return readValue(in, scratch, loader);
+    }
+    throw new IOException("not a stream of " + shuffle + " (record kind " + kind + ")");
+  }
 
   @Override
   public final SerializerInstance newInstance() {

@@ -14,37 +14,37 @@ import java.io.IOException;
  */
 final class TopKListSerializer extends RecordSerializer {
   private static final long serialVersionUID = 1L;
-  private static final byte ID = 'Q';
-  private static final byte LIST = 'H';
+
+  TopKListSerializer() {
+    super("the top-K merge shuffle", TopKHeap.class);
+  }
 
   @Override
-  void write(Object record, DataOutputStream out, byte[] scratch) throws IOException {
-    if (record instanceof TopKHeap) {
-      TopKHeap list = (TopKHeap) record;
-      out.writeByte(LIST);
-      out.writeInt(list.capacity());
-      out.writeInt(list.size());
-      for (int i = 0; i < list.size(); i++) {
-        out.writeDouble(list.scoreAt(i));
-        IdCodec.write(out, list.idAt(i));
-      }
-    } else if (record != null) {
-      out.writeByte(ID);
-      IdCodec.write(out, record);
-    } else {
-      throw new IllegalArgumentException("the top-K merge shuffle carries query ids and lists, not null");
+  void writeKey(Object key, DataOutputStream out) throws IOException {
+    if (key == null) {
+      throw new IllegalArgumentException(shuffle + " carries query ids and lists, not null");
+    }
+    IdCodec.write(out, key);
+  }
+
+  @Override
+  void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException {
+    TopKHeap list = (TopKHeap) value;
+    out.writeInt(list.capacity());
+    out.writeInt(list.size());
+    for (int i = 0; i < list.size(); i++) {
+      out.writeDouble(list.scoreAt(i));
+      IdCodec.write(out, list.idAt(i));
     }
   }
 
   @Override
-  Object read(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
-    byte kind = in.readByte();
-    if (kind == ID) {
-      return IdCodec.read(in, loader);
-    }
-    if (kind != LIST) {
-      throw new IOException("not a top-K list stream (record kind " + kind + ")");
-    }
+  Object readKey(DataInputStream in, ClassLoader loader) throws IOException {
+    return IdCodec.read(in, loader);
+  }
+
+  @Override
+  Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
     TopKHeap list = new TopKHeap(in.readInt());
     int size = in.readInt();
     for (int i = 0; i < size; i++) {
