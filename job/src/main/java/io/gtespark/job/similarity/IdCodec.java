@@ -23,6 +23,7 @@ final class IdCodec {
 
   private IdCodec() {}
 
+  /** Writes {@code id}: its tag, then its value. */
   static void write(DataOutputStream out, Object id) throws IOException {
     if (id instanceof Long) {
       out.writeByte(LONG);

@@ -43,11 +43,13 @@ abstract class RecordSerializer extends Serializer implements Serializable {
   /** Writes a key; throws IllegalArgumentException for an object that is no key of this shuffle. */
   abstract void writeKey(Object key, DataOutputStream out) throws IOException;
 
+  /** Writes a value (an instance of the value class); {@code scratch} is the stream's reusable buffer. */
   abstract void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException;
 
   /** Reads a key {@link #writeKey} wrote; {@code loader} resolves classes of Java-serialized ids. */
   abstract Object readKey(DataInputStream in, ClassLoader loader) throws IOException;
 
+  /** Reads a value {@link #writeValue} wrote. */
   abstract Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException;
 
   private void write(Object record, DataOutputStream out, byte[] scratch) throws IOException {
