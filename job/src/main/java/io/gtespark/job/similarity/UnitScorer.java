@@ -132,6 +132,9 @@ final class UnitScorer {
    * {@link #docLists}.
    */
   void scoreOwn(Docs docs, CellPacket packet, int firstRow) {
+    if (docs != null && docs.heaps == null) {
+      throw new IllegalStateException("a unit's own packets are scored as queries only in a self search");
+    }
     score(docs, packet, firstRow);
   }
 
