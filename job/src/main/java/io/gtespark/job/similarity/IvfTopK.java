@@ -162,7 +162,7 @@ public final class IvfTopK {
     // read: a cached RoutedBlock would make Spark count every cached vector twice and push blocks
     // to disk. For --self one pass routes each row as both.
     JavaRDD<RoutedBlock> routedQueries = routed(queryData.blocks(), cache.add(route(queryData.blocks(), centroids,
-        nprobe).persist(StorageLevel.MEMORY_AND_DISK())), Math.min(nprobe, nlist));
+        nprobe).persist(StorageLevel.MEMORY_AND_DISK())), nprobe);
     JavaRDD<RoutedBlock> routedCorpus = self ? routedQueries : routed(corpusData.blocks(),
         cache.add(route(corpusData.blocks(), centroids, 1).persist(StorageLevel.MEMORY_AND_DISK())), 1);
 

@@ -92,9 +92,9 @@ public final class TopKHeap implements Serializable {
     ids[i] = id;
   }
 
-  /** Quick reject: true when {@code score} cannot enter the heap. Called for every pair scored. */
+  /** Quick reject: true when {@code score} cannot enter the heap (it is below the {@link #floor}, or K is 0). */
   public boolean cannotEnter(double score) {
-    return size == scores.length && (scores.length == 0 || score < scores[0]);
+    return scores.length == 0 || score < floor();
   }
 
   /**
