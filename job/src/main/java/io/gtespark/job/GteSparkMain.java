@@ -11,6 +11,7 @@ import io.gtespark.job.pipeline.PipelineStage;
 import io.gtespark.job.similarity.SimilarityStage;
 import io.gtespark.udf.SettingException;
 import io.gtespark.udf.model.ModelException;
+import io.gtespark.udf.model.ModelStoreException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,9 +21,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The command line: {@code <stage> [options]}, the same locally ({@code submit/local.sh}) and
- * on a cluster ({@code submit/spark-submit.sh}). Exit status 0 on success, 2 for a command line
- * or configuration that cannot run (with a message saying what to change), 1 for a failure
- * while running.
+ * on a cluster ({@code submit/spark-submit.sh}). Exit status 0 on success, 2 for what the user
+ * must change before the same command can succeed (flags, settings, a missing or wrong model, an
+ * input or output state that a rerun would corrupt; the message says what to change), 1 for a
+ * failure that running the same command again may cure (storage or model-store outages, lost
+ * executors, any other failure while running).
  */
 public final class GteSparkMain {
   private static final Map<String, Stage> STAGES = new LinkedHashMap<>();
@@ -74,6 +77,12 @@ public final class GteSparkMain {
       // Only what the user can fix by changing the command is a usage error (exit 2).
       System.err.println("error: " + StageOptions.withFlags(e.getMessage(), stage.options()));
       return 2;
+    } catch (ModelStoreException e) {
+      // The store, not the command: exit 1 so that a scheduler retries; the message names the user's path.
+      LoggerFactory.getLogger(GteSparkMain.class).error("{} failed", stage.name(), e);
+      System.err.println("error: " + stage.name() + " failed: " + e.getMessage() + " (the model's store failed; "
+          + "running the same command again may succeed)");
+      return 1;
     } catch (Exception e) {
       // Spark throws checked SparkExceptions from Scala code without declaring them. The stack
       // goes to the log for a bug report; the last line says what failed.

@@ -5,6 +5,7 @@ import io.gtespark.udf.device.DeviceRequest;
 import io.gtespark.udf.device.ExecutionDevice;
 import io.gtespark.udf.device.GpuPresence;
 import io.gtespark.udf.model.ModelException;
+import io.gtespark.udf.model.ModelStoreException;
 import io.gtespark.udf.model.ModelFiles;
 import io.gtespark.udf.text.TextTokenizer;
 import java.util.Map;
@@ -124,9 +125,9 @@ public final class SessionRegistry {
         LOG.info("gte-spark: ONNX session for {} on {} ({})", modelKey, device, tuning);
         return cuda;
       } catch (OrtException | UnsatisfiedLinkError | RuntimeException e) {
-        if (e instanceof ModelException || request == DeviceRequest.CUDA) {
-          if (e instanceof ModelException) {
-            throw (ModelException) e;
+        if (e instanceof ModelException || e instanceof ModelStoreException || request == DeviceRequest.CUDA) {
+          if (e instanceof ModelException || e instanceof ModelStoreException) {
+            throw (RuntimeException) e; // the model or its store, not the GPU: no CPU fallback would help
           }
           throw new IllegalStateException(
               "Device cuda was requested (spark.gte.device) but CUDA device " + device.cudaDevice() + " is not usable: "

@@ -63,7 +63,7 @@ public final class ModelFiles {
       try (DirectoryStream<Path> s = Files.newDirectoryStream(d, "*.onnx")) {
         s.forEach(candidates::add);
       } catch (IOException e) {
-        throw new ModelException("Cannot list model directory " + d + ": " + e.getMessage(), e);
+        throw new ModelStoreException("Cannot list model directory " + d + ": " + e.getMessage(), e);
       }
     }
     if (candidates.size() == 1) {
@@ -103,7 +103,7 @@ public final class ModelFiles {
       throw new ModelException(
           config + " declares a pooling other than CLS or mean; set spark.gte.pooling to cls or mean explicitly.");
     } catch (IOException e) {
-      throw new ModelException("Cannot read " + config + ": " + e.getMessage(), e);
+      throw new ModelStoreException("Cannot read " + config + ": " + e.getMessage(), e);
     }
   }
 

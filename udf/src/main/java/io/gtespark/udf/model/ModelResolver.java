@@ -152,7 +152,7 @@ public final class ModelResolver {
     try {
       key = onnx.toAbsolutePath() + "|" + Files.size(onnx) + "|" + Files.getLastModifiedTime(onnx).toMillis();
     } catch (IOException e) {
-      throw new ModelException("Cannot read ONNX model " + onnx + ": " + e.getMessage(), e);
+      throw new ModelStoreException("Cannot read ONNX model " + onnx + ": " + e.getMessage(), e);
     }
     return INSPECTED.computeIfAbsent(key, k -> new GraphFacts(onnx));
   }
@@ -189,7 +189,7 @@ public final class ModelResolver {
       }
       return HexFormat.of().formatHex(md.digest());
     } catch (IOException | NoSuchAlgorithmException e) {
-      throw new ModelException("Cannot read ONNX model " + file + ": " + e.getMessage(), e);
+      throw new ModelStoreException("Cannot read ONNX model " + file + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.gtespark.udf.spark;
 
 import io.gtespark.udf.model.ModelException;
+import io.gtespark.udf.model.ModelStoreException;
 import io.gtespark.udf.model.ModelFiles;
 import io.gtespark.udf.model.ModelLocation;
 import io.gtespark.udf.model.ModelProfile;
@@ -129,7 +130,7 @@ final class ModelStaging {
       }
       return target;
     } catch (IOException e) {
-      throw new ModelException("Cannot copy model directory " + ref + " to " + target + ": " + e.getMessage(), e);
+      throw new ModelStoreException("Cannot copy model directory " + ref + " to " + target + ": " + e.getMessage(), e);
     }
   }
 
@@ -153,7 +154,7 @@ final class ModelStaging {
       link(files.onnx(), onnx);
       link(files.tokenizer(), tokenizer);
     } catch (IOException e) {
-      throw new ModelException("Cannot stage model files in " + dir + " for shipping to executors: "
+      throw new ModelStoreException("Cannot stage model files in " + dir + " for shipping to executors: "
           + e.getMessage(), e);
     }
     spark.sparkContext().addFile(onnx.toString());
