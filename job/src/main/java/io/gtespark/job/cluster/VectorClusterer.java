@@ -246,6 +246,12 @@ public final class VectorClusterer {
     @Override
     public Double call(scala.collection.Seq<Object> vector, Integer cluster) {
       float[] c = centroids[cluster];
+      if (vector.size() != c.length) {
+        // Fewer values would read past the vector, more would be silently left out of the distance.
+        throw new IllegalArgumentException("A vector of " + vector.size() + " values does not match the "
+            + c.length + "-dimensional centroids: the vector column mixes dimensions (vectors from two models?). "
+            + "Re-embed the table with one model.");
+      }
       double dot = 0;
       double nv = 0;
       double nc = 0;

@@ -1,6 +1,7 @@
 package io.gtespark.job.dedup;
 
 import io.gtespark.udf.encode.VectorMath;
+import io.gtespark.udf.vectors.VectorRows;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -22,10 +23,14 @@ public final class GreedyKeep {
     final double order;
     final float[] vector;
 
+    /**
+     * {@code vector} as stored (scaled here, in place, to unit length: a table embedded with
+     * --normalize false must rank by direction, not by length); null when the rule needs none.
+     */
     public Member(Object id, double order, float[] vector) {
       this.id = id;
       this.order = order;
-      this.vector = vector;
+      this.vector = vector == null ? null : VectorRows.unit(vector, id);
     }
   }
 

@@ -58,4 +58,15 @@ class GreedyKeepTest {
     assertEquals(2L, centre.get(1L).duplicateOf);
     assertEquals(2L, centre.get(3L).duplicateOf);
   }
+
+  @Test
+  void centreRanksByDirectionOnATableThatWasNotNormalised() {
+    // Raw vectors: the long one (id 1) would be nearest the raw mean; by direction id 2 lies between the others.
+    Map<Object, GreedyKeep.Decision> centre = byId(GreedyKeep.decide(
+        List.of(member(1, 0, 10f, 0f), member(2, 0, 0.6f, 0.8f), member(3, 0, 0f, 3f)),
+        List.of(new GreedyKeep.Edge(1L, 2L, 0.92), new GreedyKeep.Edge(2L, 3L, 0.92)), KeepRule.CENTRE));
+    assertNull(centre.get(2L).duplicateOf);
+    assertEquals(2L, centre.get(1L).duplicateOf);
+    assertEquals(2L, centre.get(3L).duplicateOf);
+  }
 }

@@ -249,10 +249,11 @@ public final class TextEncoder {
       counters.paddedTokens += (long) longest * batch.length;
       for (int j = 0; j < batch.length; j++) {
         float[] v = pooled[j];
+        // Checked before normalising, which refuses such a vector without naming the model.
+        requireFinite(v, batch.length, longest);
         if (spec.identity().normalize()) {
           VectorMath.normalize(v);
         }
-        requireFinite(v, batch.length, longest);
         vectors[batch[j]] = v;
       }
     }

@@ -4,11 +4,17 @@ package io.gtespark.udf.encode;
 public final class VectorMath {
   private VectorMath() {}
 
-  /** Scales {@code v} in place to unit length; a zero vector is left as it is. */
+  /**
+   * Scales {@code v} in place to unit length; a zero vector is left as it is. A vector with NaN or
+   * infinite values has no direction, so it is refused rather than passed on unchanged.
+   */
   public static void normalize(float[] v) {
     double sum = 0;
     for (float x : v) {
       sum += (double) x * x;
+    }
+    if (!Double.isFinite(sum)) {
+      throw new IllegalArgumentException("Cannot normalise a vector with NaN or infinite values.");
     }
     if (sum > 0) {
       float inv = (float) (1.0 / Math.sqrt(sum));
