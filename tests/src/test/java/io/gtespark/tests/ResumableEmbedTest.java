@@ -24,17 +24,9 @@ import org.junit.jupiter.api.Test;
  * arriving files embeds each row exactly once, across runs and across a kill mid-batch.
  */
 class ResumableEmbedTest extends SharedSparkSession {
-  private static List<String> records(int from, int to, String words) {
-    List<String> lines = new ArrayList<>();
-    for (int i = from; i <= to; i++) {
-      lines.add("{\"id\": " + i + ", \"text\": \"record " + i + " " + words + "\"}");
-    }
-    return lines;
-  }
-
   private static Path corpus(String name, int rows) throws IOException {
     Path p = scratch.resolve(name);
-    Files.write(p, records(1, rows, "says how a job that runs for hours keeps the slices it committed when its "
+    Files.write(p, ArrivingFiles.records(1, rows, "says how a job that runs for hours keeps the slices it committed when its "
         + "driver dies"), StandardCharsets.UTF_8);
     return p;
   }
@@ -62,7 +54,7 @@ class ResumableEmbedTest extends SharedSparkSession {
     // The same command on a changed input is refused: its committed slices were cut from other rows.
     byte[] original = Files.readAllBytes(input);
     FileTime mtime = Files.getLastModifiedTime(input);
-    Files.write(input, records(401, 401, "arrived late"), StandardCharsets.UTF_8,
+    Files.write(input, ArrivingFiles.records(401, 401, "arrived late"), StandardCharsets.UTF_8,
         java.nio.file.StandardOpenOption.APPEND);
     CommandLineRun changed = CommandLineRun.of(spark, cmd.toArray(new String[0]));
     assertEquals(2, changed.exitCode, changed.err);
@@ -111,7 +103,7 @@ class ResumableEmbedTest extends SharedSparkSession {
     long versions = io.delta.tables.DeltaTable.forPath(spark, table).history().count();
 
     // A changed input is a new plan for a merge, which embeds only what the table lacks.
-    Files.write(input, records(121, 130, "is new"), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+    Files.write(input, ArrivingFiles.records(121, 130, "is new"), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
     assertEquals(0, CommandLineRun.of(spark, cmd).exitCode);
     Map<String, String> second = metrics(table);
     assertEquals("130", second.get("rowsIn"));
@@ -138,18 +130,11 @@ class ResumableEmbedTest extends SharedSparkSession {
     }
   }
 
-  private static void addFile(Path dir, String name, List<String> lines) throws IOException {
-    // Written beside, then moved in: a stream must never see half a file.
-    Path tmp = scratch.resolve(name + ".tmp");
-    Files.write(tmp, lines, StandardCharsets.UTF_8);
-    Files.move(tmp, dir.resolve(name));
-  }
-
   @Test
   void filesArrivingBetweenTwoStreamRunsAreEmbeddedOnceAndMerged() throws Exception {
     Path dir = Files.createDirectories(scratch.resolve("arriving"));
-    addFile(dir, "a.json", records(1, 10, "arrived on monday"));
-    addFile(dir, "b.json", records(11, 20, "arrived on monday"));
+    ArrivingFiles.add(scratch, dir, "a.json", ArrivingFiles.records(1, 10, "arrived on monday"));
+    ArrivingFiles.add(scratch, dir, "b.json", ArrivingFiles.records(11, 20, "arrived on monday"));
     String table = path("stream-table");
     String[] cmd = {"embed", "--stream", "--checkpoint", path("stream-ck"), "--input", dir.toString(), "--format",
         "json", "--text-col", "text", "--id-col", "id", "--output", table, "--mode", "merge"};
@@ -158,9 +143,9 @@ class ResumableEmbedTest extends SharedSparkSession {
     assertEquals(20, delta(table).count());
 
     // A new file with two new ids and a new text for id 5.
-    List<String> tuesday = new ArrayList<>(records(21, 22, "arrived on tuesday"));
+    List<String> tuesday = new ArrayList<>(ArrivingFiles.records(21, 22, "arrived on tuesday"));
     tuesday.add("{\"id\": 5, \"text\": \"record 5 was rewritten on tuesday\"}");
-    addFile(dir, "c.json", tuesday);
+    ArrivingFiles.add(scratch, dir, "c.json", tuesday);
     CommandLineRun second = CommandLineRun.of(spark, cmd);
     assertEquals(0, second.exitCode, second.err);
     assertTrue(second.out.contains("batch 1 committed: 3 rows"), second.out);
@@ -178,7 +163,8 @@ class ResumableEmbedTest extends SharedSparkSession {
   void aStreamKilledMidBatchRestartsWithEveryIdOnce() throws Exception {
     Path dir = Files.createDirectories(scratch.resolve("arriving-kill"));
     for (int f = 0; f < 4; f++) {
-      addFile(dir, "part-" + f + ".json", records(f * 30 + 1, f * 30 + 30, "streams in four files"));
+      ArrivingFiles.add(scratch, dir, "part-" + f + ".json",
+          ArrivingFiles.records(f * 30 + 1, f * 30 + 30, "streams in four files"));
     }
     String table = path("stream-kill-table");
     List<String> cmd = List.of("embed", "--stream", "--checkpoint", path("stream-kill-ck"), "--input", dir.toString(),

@@ -100,16 +100,43 @@ public final class DeltaMerge {
    * The table must exist.
    */
   public void upsertInTransaction(Dataset<Row> embedded, String txnAppId, long txnVersion) {
+    inTransaction(txnAppId, txnVersion, () -> upsert(embedded, rows -> {
+      throw new IllegalStateException("Delta table " + output + " vanished between two commits of " + txnAppId);
+    }));
+  }
+
+  /**
+   * Runs {@code command} (a MERGE on this table) as the idempotent commit ({@code txnAppId},
+   * {@code txnVersion}): Delta records the pair in the same commit and skips the command when it
+   * has already recorded that version (or a later one) for the app id.
+   */
+  public void inTransaction(String txnAppId, long txnVersion, Runnable command) {
     spark.conf().set(TXN_APP_ID, txnAppId);
     spark.conf().set(TXN_VERSION, String.valueOf(txnVersion));
     try {
-      upsert(embedded, rows -> {
-        throw new IllegalStateException("Delta table " + output + " vanished between two slices of run " + txnAppId);
-      });
+      command.run();
     } finally {
       spark.conf().unset(TXN_APP_ID);
       spark.conf().unset(TXN_VERSION);
     }
+  }
+
+  /**
+   * The rows of {@code rows}, after checking in one pass that {@code idCol} identifies each: a
+   * merge keys on it, and two new rows with one id would both be inserted. {@code where} names
+   * the rows in the message ("the input", "micro-batch 3").
+   */
+  public static long requireUniqueIds(Dataset<Row> rows, String idCol, String where) {
+    // A null id counts as one distinct value, as DISTINCT does.
+    Row counts = rows.agg(functions.count(functions.lit(1)), functions.countDistinct(rows.col(idCol)),
+        functions.count(functions.when(rows.col(idCol).isNull(), 1))).first();
+    long rowsIn = counts.getLong(0);
+    long distinctIds = counts.getLong(1) + (counts.getLong(2) > 0 ? 1 : 0);
+    if (distinctIds != rowsIn) {
+      throw new UsageException("--mode merge needs a unique --id-col, but '" + idCol + "' has "
+          + (rowsIn - distinctIds) + " duplicate value(s) in " + where + ". Deduplicate the input first.");
+    }
+    return rowsIn;
   }
 
   /**

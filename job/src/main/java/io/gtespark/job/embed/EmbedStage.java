@@ -19,7 +19,6 @@ import io.gtespark.job.metrics.ProgressListener;
 import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.udf.encode.EncoderSpec;
 import io.gtespark.udf.model.ModelIdentity;
-import io.gtespark.udf.spark.DatasetEmbedder;
 import io.gtespark.udf.spark.EmbeddingColumns;
 import io.gtespark.udf.spark.EncodeCountersAccumulator;
 import java.util.ArrayList;
@@ -29,7 +28,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * {@code embed}: reads a table, appends one {@code array<float>} vector column per text column,
@@ -70,7 +68,8 @@ public final class EmbedStage implements Stage {
             "error, overwrite, append, merge or overwrite-partitions (replace only the partitions written)"),
         OptionSpec.optional("--since-version", "spark.gte.input.sinceVersion", null,
             "Delta input with change data feed: apply only the changes after this version (inserts, updates, "
-                + "deletes) to a --mode merge output; the last run's inputVersion in _gte_metrics.json"),
+                + "deletes) to a --mode merge output; auto: after the source version the output records (every "
+                + "merge from a Delta input records it); a version that would skip changes is refused"),
         OptionSpec.optional("--where", "spark.gte.input.where", null,
             "SQL predicate on the input, pushed down to the reader (e.g. \"day >= '2024-01-02'\")"),
         OptionSpec.repeatable("--select", "spark.gte.output.select", false,
@@ -133,9 +132,9 @@ public final class EmbedStage implements Stage {
     // Detected once: the reader and the partition lookup both need it, and detection lists the input.
     InputFormat inputFormat = TableReader.formatOf(spark, options.get("--input"),
         InputFormat.parse(options.get("--format")));
-    // A Delta input is read at one pinned version, recorded in the metrics for the next --since-version.
+    // A Delta input is read at one pinned version, recorded in the metrics and (merge) in the output's log.
     DeltaSource delta = DeltaSource.of(spark, options.get("--input"), inputFormat);
-    Long sinceVersion = options.get("--since-version") == null ? null : options.getLong("--since-version");
+    String sinceVersion = options.get("--since-version");
     if (sinceVersion != null && (delta == null || mode != OutputMode.MERGE)) {
       throw new UsageException("--since-version applies a Delta table's change data feed to a vector table: it "
           + "needs a Delta input (--format delta or a Delta catalog table) and --mode merge with --id-col.");
@@ -145,16 +144,20 @@ public final class EmbedStage implements Stage {
         : sinceVersion != null ? "a whole input: --since-version applies its change set in one commit" : null);
     String location = outputTable == null ? options.get("--output") : CatalogTable.locationOf(spark, outputTable);
     // A resumed append reads the Delta version its first attempt planned on, not the latest.
-    SlicePlan resumed = slicing.enabled() && mode == OutputMode.APPEND
-        ? SlicePlan.load(location, slicing.runId(options, location, identity, null), conf(spark)) : null;
+    SlicePlan resumed = mode == OutputMode.APPEND
+        ? SlicedCommits.resumedAppend(slicing, options, location, identity, conf(spark)) : null;
     if (resumed != null && resumed.inputVersion() != null && delta != null) {
       delta = delta.atVersion(resumed.inputVersion());
     }
-    StreamingEmbed.Source streamSource = stream ? new StreamingEmbed.Source(options.get("--input"), inputFormat,
-        options.get("--checkpoint"), options.get("--trigger"), options.get("--max-files-per-trigger"),
-        options.get("--max-bytes-per-trigger")) : null;
-    Dataset<Row> input = stream ? new StreamingEmbed(spark, System.out).read(streamSource)
-        : sinceVersion != null ? delta.changesAfter(sinceVersion, idCol)
+    // Which source version the output reflects (merge over a Delta input): read and checked before any row is.
+    ChangeFeedCursor cursor = mode == OutputMode.MERGE && delta != null ? ChangeFeedCursor.of(spark, location, delta)
+        : null;
+    Long since = sinceVersion == null ? null : cursor.since(sinceVersion, System.out);
+    StreamCommits streamPlan = stream ? new StreamCommits(spark, new StreamCommits.Source(options.get("--input"),
+        inputFormat, options.get("--checkpoint"), options.get("--trigger"), options.get("--max-files-per-trigger"),
+        options.get("--max-bytes-per-trigger")), mode == OutputMode.MERGE) : null;
+    Dataset<Row> input = stream ? streamPlan.read()
+        : since != null ? delta.changesAfter(since, idCol)
         : delta != null ? delta.snapshot() : TableReader.read(spark, options.get("--input"), inputFormat);
     List<String> partitionBy = stream ? partitionsOfStream(options) : options.getAll("--partition-by").isEmpty()
         ? InputPartitions.of(spark, options.get("--input"), inputFormat, input)
@@ -165,7 +168,7 @@ public final class EmbedStage implements Stage {
     }
     List<String> textCols = options.getAll("--text-col");
     Dataset<Row> deletedIds = null;
-    if (sinceVersion != null) {
+    if (since != null) {
       deletedIds = input.filter(functions.col(DeltaSource.DELETED)).select(functions.col(idCol));
       input = input.filter(functions.not(functions.col(DeltaSource.DELETED))).drop(DeltaSource.DELETED);
     }
@@ -195,91 +198,37 @@ public final class EmbedStage implements Stage {
           options.get("--txn-version") == null ? -1 : options.getInt("--txn-version"));
     }
     writer.checkBeforeRun(identity);
-    if (stream) {
-      EncodeCountersAccumulator counters = new EncodeCountersAccumulator();
-      spark.sparkContext().register(counters, ProgressListener.EMBED_COUNTERS);
-      long batches = new StreamingEmbed(spark, System.out).run(streamSource, input, spec, identity, columns, written,
-          writer, idCol, textCols, mode == OutputMode.MERGE, counters, start);
-      System.out.println("embed --stream: stopped after " + batches + " micro-batch(es) in this run; the metrics of "
-          + "the last one are in " + writer.output() + "/" + RunMetrics.FILE);
-      return;
-    }
-
     Integer partitions = options.get("--partitions") == null ? null : options.getInt("--partitions");
-    SlicePlan plan = null;
-    Long rowsCounted = null; // the input's rows when planning counted them, so that merge does not count again
-    if (slicing.enabled()) {
-      String fingerprint = delta != null ? InputFingerprint.ofDelta(options.get("--input"), delta.version())
-          : InputFingerprint.ofFiles(input, options.get("--input"), conf(spark));
-      String runId = slicing.runId(options, location, identity, mode == OutputMode.MERGE ? fingerprint : null);
-      plan = resumed != null ? resumed : SlicePlan.load(location, runId, conf(spark));
-      if (plan != null) {
-        plan.requireSameInput(fingerprint, options.get("--input"), mode == OutputMode.APPEND);
-      } else {
-        long rowsIn = mode == OutputMode.MERGE ? requireUniqueIds(input, idCol) : input.count();
-        plan = SlicePlan.of(runId, rowsIn, slicing.commitRows(), fingerprint, delta == null ? null : delta.version());
-        rowsCounted = rowsIn;
-        if (plan.slices() == 1 && !slicing.named()) {
-          plan = null; // small enough for the one commit of an unsliced run
-        }
-      }
-    }
-    if (partitions != null && plan == null) {
-      input = input.repartition(partitions);
-    }
+
     EncodeCountersAccumulator counters = new EncodeCountersAccumulator();
     spark.sparkContext().register(counters, ProgressListener.EMBED_COUNTERS);
-    ProgressListener progress = new ProgressListener("embed", System.out, 10_000);
-    spark.sparkContext().addSparkListener(progress);
-    long[] merged = null;
-    long rowsOut;
-    SlicedEmbed.Outcome sliced = null;
+    EmbedRun run = new EmbedRun(spark, System.out, spec, identity, columns, counters, writer, written, idCol,
+        textCols, outputCols, input, partitions);
+    SlicedCommits sliced = stream || since != null || !slicing.enabled() ? null
+        : SlicedCommits.plan(spark, slicing, options, location, identity, mode == OutputMode.MERGE, delta, resumed,
+            input, sliceKeys, idCol, cursor);
+    CommitPlan plan = stream ? streamPlan
+        : since != null ? new ChangeFeedMerge(cursor, since, deletedIds)
+        : sliced != null && sliced.worthSlicing() ? sliced
+        : mode == OutputMode.MERGE ? new WholeMerge(sliced == null ? null : sliced.rowsCounted(), cursor)
+        : new WholeWrite(mode, partitionBy);
+    CommitPlan.Committed committed;
+    ProgressListener progress = stream ? null : new ProgressListener("embed", System.out, 10_000);
+    if (progress != null) {
+      spark.sparkContext().addSparkListener(progress);
+    }
     try {
-      if (plan != null) {
-        writer.ensureDeltaTable(OutputColumns.select(DatasetEmbedder.embed(input, spec, columns, counters), written),
-            identity);
-        plan.save(writer.output(), conf(spark));
-        java.util.function.Function<Dataset<Row>, Dataset<Row>> prepare =
-            rows -> partitions == null ? rows : rows.repartition(partitions);
-        SlicedEmbed slices = new SlicedEmbed(spark, plan, sliceKeys, System.out);
-        if (mode == OutputMode.MERGE) {
-          sliced = slices.run(input, writer.output(), prepare,
-              (rows, runId, slice) -> upsertChanged(spark, rows, idCol, textCols, spec, identity, columns, counters,
-                  writer, written, runId, slice));
-          merged = new long[] {plan.rowsIn(), sliced.rowsEmbedded};
-        } else {
-          // One count of the committed table per slice: the count after a slice is the one before the next.
-          long[] committed = {writer.committedRows()};
-          sliced = slices.run(input, writer.output(), prepare, (rows, runId, slice) -> {
-            writer.withTransaction(runId, slice);
-            writer.write(OutputColumns.select(DatasetEmbedder.embed(rows, spec, columns, counters), written), identity);
-            long added = writer.committedRows() - committed[0];
-            committed[0] += added;
-            return added;
-          });
-        }
-        // Exact either way: counted from the committed table (append) or from the persisted changed rows (merge).
-        rowsOut = sliced.rowsEmbedded;
-      } else if (mode == OutputMode.MERGE) {
-        merged = deletedIds != null
-            ? applyChanges(spark, input, deletedIds, idCol, textCols, spec, identity, columns, counters, writer,
-                written, outputCols)
-            : merge(spark, input, idCol, textCols, spec, identity, columns, counters, writer, written, rowsCounted);
-        rowsOut = merged[1];
-      } else {
-        long before = mode == OutputMode.APPEND && writer.exists() ? writer.committedRows() : 0;
-        writer.write(OutputColumns.select(DatasetEmbedder.embed(input, spec, columns, counters), written), identity);
-        // Exact, from the committed output: the accumulators below can count a recomputed task twice.
-        // An overwrite of some partitions counts the rows of the partitions this run's input has.
-        rowsOut = mode == OutputMode.OVERWRITE_PARTITIONS
-            ? writer.committedRowsIn(OutputColumns.select(input, partitionBy).distinct())
-            : writer.committedRows() - before;
-      }
+      committed = plan.commit(run);
     } finally {
-      spark.sparkContext().removeSparkListener(progress);
+      if (progress != null) {
+        spark.sparkContext().removeSparkListener(progress);
+      }
+    }
+    if (committed.metricsWritten) {
+      return;
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    RunMetrics metrics = RunMetrics.of("embed", counters.value(), spec, seconds, rowsOut)
+    RunMetrics metrics = RunMetrics.of("embed", counters.value(), spec, seconds, committed.rowsOut)
         .put("textColumns", textCols.size())
         .put("output", writer.output())
         .put("outputTable", outputTable)
@@ -290,22 +239,11 @@ public final class EmbedStage implements Stage {
         .put("columns", written);
     if (where != null) {
       metrics.put("where", where).put("wherePushedDown", InputFilter.pushedDown(input))
-          .put("rowsSelected", merged != null ? merged[0] : plan != null ? plan.rowsIn() : rowsOut);
+          .put("rowsSelected", committed.rowsIn != null ? committed.rowsIn : committed.rowsOut);
     }
-    if (merged != null) {
-      metrics.put("rowsIn", merged[0]).put("rowsEmbedded", merged[1]).put("rowsUnchanged", merged[0] - merged[1]);
-    } else if (plan != null) {
-      metrics.put("rowsIn", plan.rowsIn()).put("rowsEmbedded", rowsOut);
-    }
-    if (plan != null) {
-      metrics.put("runId", plan.runId()).put("commitRows", slicing.commitRows()).put("slicesTotal", plan.slices())
-          .put("slicesCommitted", sliced.committed).put("slicesSkipped", sliced.skipped);
-    }
+    committed.metrics.forEach(metrics::put);
     if (delta != null) {
       metrics.put("inputVersion", delta.version());
-    }
-    if (sinceVersion != null) {
-      metrics.put("sinceVersion", sinceVersion).put("rowsDeleted", merged[2]);
     }
     metrics.put("countsNote", "rowsOut, rowsIn, rowsEmbedded and rowsUnchanged are exact (counted from the input "
         + "and the committed rows); rows, nulls, empties, truncated, tokens and batches are engine counters, which "
@@ -348,88 +286,5 @@ public final class EmbedStage implements Stage {
 
   private static org.apache.hadoop.conf.Configuration conf(SparkSession spark) {
     return spark.sparkContext().hadoopConfiguration();
-  }
-
-  /**
-   * Applies a change feed in one Delta commit: embeds the inserted rows and those whose text
-   * changed, updates the other columns of rows whose text did not, deletes the deleted ids.
-   * Returns {inserted or updated rows, rows embedded, rows deleted}, exact; the difference of the
-   * first two is the rows whose text did not change.
-   */
-  private static long[] applyChanges(SparkSession spark, Dataset<Row> upserts, Dataset<Row> deletedIds,
-      String idCol, List<String> textCols, EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns,
-      EncodeCountersAccumulator counters, TableWriter writer, List<String> written, List<String> vectorCols) {
-    DeltaMerge merge = new DeltaMerge(spark, writer.output(), idCol, textCols);
-    if (!merge.tableExists()) {
-      throw new UsageException("--since-version updates a vector table that an earlier embed made, but "
-          + writer.output() + " is not a Delta table yet: run the same command once without --since-version.");
-    }
-    Dataset<Row> hashed = ContentHash.withHashes(upserts, textCols);
-    List<String> plain = new ArrayList<>(written);
-    plain.removeAll(vectorCols);
-    Dataset<Row> embedded = OutputColumns.select(DatasetEmbedder.embed(merge.changedRows(hashed), spec, columns,
-        counters), written);
-    // Materialised once: MERGE reads its source more than once, and embedding twice would double the cost.
-    Dataset<Row> changes = DeltaMerge.changeSet(embedded, OutputColumns.select(merge.sameTextRows(hashed), plain),
-        deletedIds).persist(StorageLevel.MEMORY_AND_DISK());
-    try {
-      long[] actions = DeltaMerge.countActions(changes);
-      merge.applyChanges(changes, written, vectorCols);
-      return new long[] {actions[0] + actions[1], actions[0], actions[2]};
-    } finally {
-      changes.unpersist();
-    }
-  }
-
-  /**
-   * Embeds and upserts only new or changed rows; returns {input rows, rows embedded}, both exact.
-   * {@code uniqueRowsCounted}: the input's rows if already counted with unique ids, else null.
-   */
-  private static long[] merge(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
-      EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns, EncodeCountersAccumulator counters,
-      TableWriter writer, List<String> written, Long uniqueRowsCounted) {
-    long rowsIn = uniqueRowsCounted != null ? uniqueRowsCounted : requireUniqueIds(hashed, idCol);
-    long changed = upsertChanged(spark, hashed, idCol, textCols, spec, identity, columns, counters, writer, written,
-        null, -1);
-    return new long[] {rowsIn, changed};
-  }
-
-  /** The input's rows, after checking in one pass that {@code idCol} identifies each (merge keys on it). */
-  private static long requireUniqueIds(Dataset<Row> input, String idCol) {
-    // A null id counts as one distinct value, as DISTINCT does.
-    Row counts = input.agg(functions.count(functions.lit(1)), functions.countDistinct(input.col(idCol)),
-        functions.count(functions.when(input.col(idCol).isNull(), 1))).first();
-    long rowsIn = counts.getLong(0);
-    long distinctIds = counts.getLong(1) + (counts.getLong(2) > 0 ? 1 : 0);
-    if (distinctIds != rowsIn) {
-      throw new UsageException("--mode merge needs a unique --id-col, but '" + idCol + "' has "
-          + (rowsIn - distinctIds) + " duplicate value(s) in the input. Deduplicate the input first.");
-    }
-    return rowsIn;
-  }
-
-  /**
-   * Embeds the rows of {@code hashed} that are new or changed and upserts them in one Delta
-   * commit, the idempotent commit ({@code txnAppId}, {@code txnVersion}) when an app id is given;
-   * returns the rows embedded, exact.
-   */
-  private static long upsertChanged(SparkSession spark, Dataset<Row> hashed, String idCol, List<String> textCols,
-      EncoderSpec spec, ModelIdentity identity, EmbeddingColumns columns, EncodeCountersAccumulator counters,
-      TableWriter writer, List<String> written, String txnAppId, long txnVersion) {
-    DeltaMerge merge = new DeltaMerge(spark, writer.output(), idCol, textCols);
-    // Materialised once: Delta's MERGE reads its source more than once, and embedding twice would double the cost.
-    Dataset<Row> embedded = OutputColumns.select(DatasetEmbedder.embed(merge.changedRows(hashed), spec, columns,
-        counters), written).persist(StorageLevel.MEMORY_AND_DISK());
-    try {
-      long changed = embedded.count();
-      if (txnAppId != null) {
-        merge.upsertInTransaction(embedded, txnAppId, txnVersion);
-      } else {
-        merge.upsert(embedded, df -> writer.write(df, identity));
-      }
-      return changed;
-    } finally {
-      embedded.unpersist();
-    }
   }
 }

@@ -10,10 +10,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.functions;
-import scala.Option;
 
 /**
  * How a long {@code embed} into a Delta table is cut into slices that commit one by one: the
@@ -64,15 +61,6 @@ public final class SlicePlan {
         .equalTo(functions.lit((long) slice)));
   }
 
-  /** The highest slice number the Delta table at {@code output} committed for {@code runId}, or -1. */
-  public static long lastCommitted(SparkSession spark, String output, String runId) {
-    if (output == null || !io.delta.tables.DeltaTable.isDeltaTable(spark, output)) {
-      return -1;
-    }
-    Option<Object> v = DeltaLog.forTableWithSnapshot(spark, output)._2().transactions().get(runId);
-    return v.isDefined() ? ((Number) v.get()).longValue() : -1;
-  }
-
   private static Path file(String output, String runId) {
     return new Path(new Path(output, DIR), runId + ".json");
   }
@@ -104,20 +92,12 @@ public final class SlicePlan {
 
   /**
    * Refuses to resume this plan on an input whose fingerprint is {@code now}: the committed slices
-   * were cut from other rows, so the rest would neither complete nor repeat them. An append over
-   * an input whose files cannot be listed is refused too ({@code appending}); a merge is safe.
+   * were cut from other rows, so the rest would neither complete nor repeat them.
    */
-  public void requireSameInput(String now, String input, boolean appending) {
-    if (appending && fingerprint.startsWith(InputFingerprint.UNLISTED)) {
-      // Nothing proves such an input unchanged: resuming an append over it could double or drop rows.
-      throw new UsageException("Run " + runId + " cannot be resumed: input " + input + " has no files to list (a "
-          + "view?), so nothing proves it unchanged since the run was planned. Use --mode merge with --id-col, which "
-          + "embeds only what the table does not hold yet (a new --run-id would append every row again), or "
-          + "embed a snapshot of the view written to files or Delta.");
-    }
+  public void requireSameInput(String now, String input) {
     if (!fingerprint.equals(now)) {
       throw new UsageException("Input " + input + " changed since run " + runId + " was planned on it "
-          + "(its files differ from the ones planned on), so the rest of that run cannot be resumed without "
+          + "(its files or rows differ from the ones planned on), so the rest of that run cannot be resumed without "
           + "missing or repeating rows. Start a new run on the new input with --run-id NAME, or use --mode merge, "
           + "which embeds only what the table does not hold yet.");
     }

@@ -74,6 +74,20 @@ public final class DeltaSource {
     return version;
   }
 
+  /** The input as the user named it (a path or a catalog name), for messages. */
+  public String name() {
+    return input;
+  }
+
+  /**
+   * The table's id in its Delta metadata: the same at every version, new when the table is
+   * deleted and created again, so it tells one source's history from another's.
+   */
+  public String tableId() {
+    Row detail = DeltaTable.forPath(spark, location).detail().first();
+    return detail.getString(detail.fieldIndex("id"));
+  }
+
   /** The table as of {@link #version()}, so that what a run embedded is exactly that version. */
   public Dataset<Row> snapshot() {
     return spark.read().format("delta").option("versionAsOf", version).load(location);

@@ -212,13 +212,9 @@ public final class TableWriter {
   /** Writes {@code rows} and records {@code identity} (when known) with them. */
   public void write(Dataset<Row> rows, ModelIdentity identity) {
     requirePartitionsForOverwrite();
-    if (output == null) {
-      if (txnAppId == null) {
-        createTable(rows, identity);
-        return;
-      }
-      // An idempotent append needs the table first: create it empty, then append with the transaction.
-      createTable(rows.limit(0), identity);
+    if (output == null && txnAppId == null) {
+      createTable(rows, identity);
+      return;
     }
     boolean dynamic = mode == OutputMode.OVERWRITE_PARTITIONS && exists();
     SaveMode saveMode = mode == OutputMode.OVERWRITE || dynamic ? SaveMode.Overwrite
@@ -251,20 +247,15 @@ public final class TableWriter {
    * the path identifier), so a reader never sees the new rows without the model that made them.
    */
   private void writeDelta(Dataset<Row> rows, ModelIdentity identity, SaveMode saveMode) {
-    String ident = "delta.`" + new Path(output).toUri() + "`";
     if (txnAppId != null) {
-      if (!DeltaTable.isDeltaTable(spark, output)) {
-        // An empty table carrying the identity first; the rows then go in one idempotent commit.
-        var builder = DeltaTable.createIfNotExists(spark).location(output).addColumns(rows.schema());
-        for (Map.Entry<String, String> e : (identity == null ? Map.<String, String>of() : identity.toProperties()).entrySet()) {
-          builder = builder.property(e.getKey(), e.getValue());
-        }
-        builder.execute();
-      }
+      // An empty table (a new catalog table or path) carrying the identity and the partitioning first;
+      // the rows then go in one idempotent commit.
+      ensureDeltaTable(rows, identity);
       rows.write().format("delta").mode(SaveMode.Append).option("txnAppId", txnAppId)
           .option("txnVersion", txnVersion).save(output);
       return;
     }
+    String ident = "delta.`" + new Path(output).toUri() + "`";
     if (saveMode == SaveMode.Append && DeltaTable.isDeltaTable(spark, output)) {
       try {
         rows.writeTo(ident).append();
