@@ -137,6 +137,12 @@ class ApproxSearchTest extends SharedSparkSession {
     assertTrue(Math.abs(full - reported) < 0.06, "sampled " + reported + " vs full " + full);
     assertTrue(Long.parseLong(m.get("pairsScored")) < (long) vectors.size() * vectors.size() / 3,
         "probing 4 of 40 cells scores a fraction of the pairs: " + m.get("pairsScored"));
+    // What the run cost the cluster, for sizing a bigger one: the table read, the cells shuffled.
+    assertTrue(Long.parseLong(m.get("inputBytesRead")) > 0, m.toString());
+    assertTrue(Long.parseLong(m.get("shuffleBytesWritten")) > 0, m.toString());
+    long largest = Long.parseLong(m.get("largestTaskResultBytes"));
+    assertTrue(largest > 0 && largest < (1 << 20), "no task sends the driver a megabyte here: " + largest);
+    assertTrue(Long.parseLong(m.get("tasks")) > 0 && m.get("pairsScoredNote").contains("upper bound"), m.toString());
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.io.OutputFormat;
 import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.job.metrics.JobCosts;
 import io.gtespark.job.metrics.MemoryProbe;
 import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.job.io.OutputMode;
@@ -72,6 +73,7 @@ public final class ClusterStage implements Stage {
   @Override
   public void run(SparkSession spark, StageOptions options) {
     long start = System.nanoTime();
+    JobCosts costs = JobCosts.start(spark.sparkContext());
     String output = options.get("--output");
     OutputMode mode = OutputMode.parse(options.get("--mode"));
     if (mode != OutputMode.ERROR && mode != OutputMode.OVERWRITE) {
@@ -126,6 +128,7 @@ public final class ClusterStage implements Stage {
     summary.forEach(metrics::put);
     metrics.put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0)
         .put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
+    costs.stopInto(metrics);
     metrics.writeTo(output, spark.sparkContext().hadoopConfiguration());
     System.out.println(doneLine(summary, output));
   }

@@ -11,6 +11,7 @@ import io.gtespark.job.io.OutputIdentity;
 import io.gtespark.job.io.OutputMode;
 import io.gtespark.job.io.TableReader;
 import io.gtespark.job.io.TableWriter;
+import io.gtespark.job.metrics.JobCosts;
 import io.gtespark.job.metrics.MemoryProbe;
 import io.gtespark.job.metrics.ProgressListener;
 import io.gtespark.job.metrics.RunMetrics;
@@ -82,6 +83,7 @@ public final class DedupStage implements Stage {
   @Override
   public void run(SparkSession spark, StageOptions options) {
     long start = System.nanoTime();
+    JobCosts costs = JobCosts.start(spark.sparkContext());
     String output = options.get("--output");
     OutputMode mode = OutputMode.parse(options.get("--mode"));
     if (mode != OutputMode.ERROR && mode != OutputMode.OVERWRITE) {
@@ -176,7 +178,7 @@ public final class DedupStage implements Stage {
         Dataset<Row> pairs;
         IvfTopK.Result ivfResult = null;
         if (exact) {
-          pairs = ExactTopK.topK(spark, distinct, distinct, maxNeighbours, true, threshold, blockRows, true, cache,
+          pairs = ExactTopK.topK(spark, distinct, distinctCount, distinct, distinctCount, maxNeighbours, true, threshold, blockRows, true, cache,
               pairsScored);
         } else {
           ivfResult = IvfTopK.topK(spark, distinct, distinct, true, maxNeighbours, true, threshold, ivf, 0, cache,
@@ -185,7 +187,7 @@ public final class DedupStage implements Stage {
         }
         pairs = cache.add(pairs.persist(StorageLevel.MEMORY_AND_DISK()));
         long pairRows = pairs.count();
-        metrics.put("pairsScored", pairsScored.value()).put("pairsAboveThreshold", pairRows)
+        metrics.putPairsScored(pairsScored.value()).put("pairsAboveThreshold", pairRows)
             .put("saturatedRows", pairs.groupBy("query_id").count()
                 .filter(functions.col("count").geq(maxNeighbours)).count());
         if (ivfResult != null) {
@@ -233,6 +235,7 @@ public final class DedupStage implements Stage {
       cache.release();
       table.release();
     }
+    costs.stopInto(metrics);
     metrics.writeTo(output, spark.sparkContext().hadoopConfiguration());
     OutputIdentity.writeJson(new Path(output, "summary.json"), metrics.values(),
         spark.sparkContext().hadoopConfiguration());

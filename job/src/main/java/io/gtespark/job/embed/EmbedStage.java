@@ -15,6 +15,7 @@ import io.gtespark.job.io.OutputFormat;
 import io.gtespark.job.io.OutputMode;
 import io.gtespark.job.io.TableReader;
 import io.gtespark.job.io.TableWriter;
+import io.gtespark.job.metrics.JobCosts;
 import io.gtespark.job.metrics.ProgressListener;
 import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.udf.encode.EncoderSpec;
@@ -109,6 +110,7 @@ public final class EmbedStage implements Stage {
   @Override
   public void run(SparkSession spark, StageOptions options) {
     long start = System.nanoTime();
+    JobCosts costs = JobCosts.start(spark.sparkContext());
     String outputTable = options.get("--output-table");
     if ((outputTable == null) == (options.get("--output") == null)) {
       throw new UsageException("Name where the vectors go: --output PATH or --output-table NAME (one of them).");
@@ -225,6 +227,7 @@ public final class EmbedStage implements Stage {
       }
     }
     if (committed.metricsWritten) {
+      costs.stop();
       return;
     }
     double seconds = (System.nanoTime() - start) / 1e9;
@@ -248,6 +251,7 @@ public final class EmbedStage implements Stage {
     metrics.put("countsNote", "rowsOut, rowsIn, rowsEmbedded and rowsUnchanged are exact (counted from the input "
         + "and the committed rows); rows, nulls, empties, truncated, tokens and batches are engine counters, which "
         + "a recomputed or speculative task can add to twice");
+    costs.stopInto(metrics);
     metrics.writeTo(writer.output(), spark.sparkContext().hadoopConfiguration());
     System.out.println(metrics.summary());
   }

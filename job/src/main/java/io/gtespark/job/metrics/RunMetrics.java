@@ -60,6 +60,17 @@ public final class RunMetrics {
     return this;
   }
 
+  /**
+   * The pairs a search scored, with what the figure is: an accumulator summed by tasks, so a task
+   * that Spark runs again (a retry, a lost cached block recomputed) adds its pairs twice.
+   */
+  public RunMetrics putPairsScored(long pairs) {
+    values.put("pairsScored", pairs);
+    values.put("pairsScoredNote", "an upper bound: counted by the scoring tasks, so a task that Spark ran again "
+        + "(a retry, a recomputed cached block) counts its pairs twice; exact when no task was rerun");
+    return this;
+  }
+
   public Map<String, Object> values() {
     return values;
   }

@@ -34,13 +34,12 @@ public final class ExactTopK {
   /**
    * For every query (id, vector) its {@code k} best corpus rows. With {@code excludeSelf} a row
    * never matches its own id; scores below {@code minScore} are dropped. {@code self} says that
-   * queries and corpus are one table, blocked once. What is persisted is added to {@code cache}.
+   * queries and corpus are one table, blocked once. {@code nq} and {@code nd} are the two sides'
+   * rows, counted once by the caller (who reports them too). What is persisted is added to {@code cache}.
    */
-  public static Dataset<Row> topK(SparkSession spark, Dataset<Row> queries, Dataset<Row> corpus, int k,
-      boolean excludeSelf, double minScore, int blockRows, boolean self, SearchCache cache,
+  public static Dataset<Row> topK(SparkSession spark, Dataset<Row> queries, long nq, Dataset<Row> corpus, long nd,
+      int k, boolean excludeSelf, double minScore, int blockRows, boolean self, SearchCache cache,
       LongAccumulator pairsScored) {
-    long nq = queries.count();
-    long nd = self ? nq : corpus.count();
     if (nq == 0 || nd == 0) {
       return spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, corpus));
     }

@@ -178,15 +178,12 @@ public final class IvfTopK {
     long[] docsPerCell;
     long[] queriesPerGroup;
     if (self) {
-      long[][] counts = routedQueries.map(b -> b.counts(cells, cellGroups.value(), groups, true, true))
-          .reduce(IvfTopK::addCounts);
+      long[][] counts = countCells(routedQueries, cellGroups, cells, groups, true, true, parallelism);
       docsPerCell = counts[0];
       queriesPerGroup = counts[1];
     } else {
-      docsPerCell = routedCorpus.map(b -> b.counts(cells, cellGroups.value(), groups, true, false))
-          .reduce(IvfTopK::addCounts)[0];
-      queriesPerGroup = routedQueries.map(b -> b.counts(cells, cellGroups.value(), groups, false, true))
-          .reduce(IvfTopK::addCounts)[1];
+      docsPerCell = countCells(routedCorpus, cellGroups, cells, groups, true, false, parallelism)[0];
+      queriesPerGroup = countCells(routedQueries, cellGroups, cells, groups, false, true, parallelism)[1];
     }
     long[] docsPerGroup = new long[groups];
     for (int c = 0; c < nlist; c++) {
@@ -239,13 +236,37 @@ public final class IvfTopK {
     return new Result(result, queryData, corpusData, stats, unitDocs, unitQueries, probe, tap);
   }
 
-  private static long[][] addCounts(long[][] a, long[][] b) {
-    for (int i = 0; i < a.length; i++) {
-      for (int j = 0; j < a[i].length; j++) {
-        a[i][j] += b[i][j];
+  /**
+   * {docs per cell, queries per cell group} of the routed blocks, combined by cell and group on the
+   * executors, so the driver receives at most nlist + groups numbers however many partitions there
+   * are (a dense array from every task would grow with partitions times cells).
+   */
+  private static long[][] countCells(JavaRDD<RoutedBlock> routed, Broadcast<int[]> cellGroups, int nlist,
+      int groups, boolean docs, boolean queries, int reducers) {
+    List<Tuple2<Integer, Long>> counted = routed.flatMapToPair(b -> {
+      long[][] c = b.counts(nlist, cellGroups.value(), groups, docs, queries);
+      List<Tuple2<Integer, Long>> out = new ArrayList<>();
+      for (int i = 0; i < c[0].length; i++) {
+        if (c[0][i] > 0) {
+          out.add(new Tuple2<>(i, c[0][i]));
+        }
+      }
+      for (int g = 0; g < c[1].length; g++) {
+        if (c[1][g] > 0) {
+          out.add(new Tuple2<>(nlist + g, c[1][g]));
+        }
+      }
+      return out.iterator();
+    }).reduceByKey(Long::sum, Math.max(1, reducers)).collect();
+    long[][] totals = {new long[nlist], new long[groups]};
+    for (Tuple2<Integer, Long> t : counted) {
+      if (t._1() < nlist) {
+        totals[0][t._1()] = t._2();
+      } else {
+        totals[1][t._1() - nlist] = t._2();
       }
     }
-    return a;
+    return totals;
   }
 
   /** Chunks per cell: enough that a chunk holds about {@code block} rows. */

@@ -22,8 +22,8 @@ import org.apache.spark.util.CollectionAccumulator;
 /**
  * Measures an approximate search instead of promising it: a seeded sample of the queries gets
  * its exact top-K by brute force, and recall@K is the share of those exact neighbours that the
- * approximate result also returned. Only the sample (ids and vectors) and two top-K lists per
- * sampled query reach the driver. A search can take the measurement as it writes ({@link #prepare},
+ * approximate result also returned. Only the sample (ids, then the chosen ids' vectors) and two
+ * top-K lists per sampled query reach the driver, merged on the executors first. A search can take the measurement as it writes ({@link #prepare},
  * {@link #tap}, {@link #recall}), or after, from its output ({@link #measure}).
  */
 public final class RecallProbe {
@@ -74,33 +74,50 @@ public final class RecallProbe {
     if (sampleSize <= 0) {
       return null;
     }
-    // The sample: the queries whose seeded hash of the id is smallest (a bounded list per partition).
-    List<Sampled> picked = new ArrayList<>(queries.mapPartitions((Iterator<VectorBlock> it) -> {
+    // The sample: the queries whose seeded hash of the id is smallest. Ids first, merged on the
+    // executors (a bounded list per partition, tree-reduced), then the vectors of the chosen ids
+    // alone: what reaches the driver does not grow with the partition count.
+    int depth = treeDepth(Math.max(queries.getNumPartitions(), corpus.getNumPartitions()));
+    List<Sampled> picked = queries.mapPartitions((Iterator<VectorBlock> it) -> {
       java.util.PriorityQueue<Sampled> worst = new java.util.PriorityQueue<>(Sampled.ORDER.reversed());
       while (it.hasNext()) {
         VectorBlock b = it.next();
         for (int i = 0; i < b.rows(); i++) {
           Sampled s = new Sampled(hash(b.id(i), seed), b.id(i), null);
           if (worst.size() < sampleSize || Sampled.ORDER.compare(s, worst.peek()) < 0) {
-            worst.add(new Sampled(s.hash, s.id, Arrays.copyOfRange(b.values(), i * b.dim(), (i + 1) * b.dim())));
+            worst.add(s);
             if (worst.size() > sampleSize) {
               worst.poll();
             }
           }
         }
       }
-      return worst.iterator();
-    }).collect());
-    picked.sort(Sampled.ORDER);
-    picked = picked.subList(0, Math.min(sampleSize, picked.size()));
+      List<Sampled> smallest = new ArrayList<>(worst);
+      smallest.sort(Sampled.ORDER);
+      return java.util.Collections.singletonList(smallest).iterator();
+    }).treeReduce((a, b) -> smallest(a, b, sampleSize), depth);
     if (picked.isEmpty()) {
       return null;
+    }
+    Set<Object> chosen = new HashSet<>();
+    picked.forEach(p -> chosen.add(p.id));
+    Map<Object, float[]> vectorOf = new HashMap<>();
+    for (Sampled s : queries.flatMap((VectorBlock b) -> {
+      List<Sampled> out = new ArrayList<>();
+      for (int i = 0; i < b.rows(); i++) {
+        if (chosen.contains(b.id(i))) {
+          out.add(new Sampled(0, b.id(i), Arrays.copyOfRange(b.values(), i * b.dim(), (i + 1) * b.dim())));
+        }
+      }
+      return out.iterator();
+    }).collect()) {
+      vectorOf.putIfAbsent(s.id, s.vector);
     }
     List<Object> ids = new ArrayList<>();
     List<float[]> vectors = new ArrayList<>();
     for (Sampled s : picked) {
       ids.add(s.id);
-      vectors.add(s.vector);
+      vectors.add(vectorOf.get(s.id));
     }
     VectorBlock sample = VectorBlock.of(ids, vectors);
     TopKHeap[] exactLists = corpus.mapPartitions((Iterator<VectorBlock> it) -> {
@@ -113,12 +130,12 @@ public final class RecallProbe {
         scorer.score(sample, it.next(), heaps);
       }
       return java.util.Collections.<TopKHeap[]>singletonList(heaps).iterator();
-    }).reduce((a, b) -> {
+    }).treeReduce((a, b) -> {
       for (int i = 0; i < a.length; i++) {
         a[i].merge(b[i]);
       }
       return a;
-    });
+    }, depth);
     return new RecallProbe(ids, exactLists);
   }
 
@@ -185,6 +202,22 @@ public final class RecallProbe {
       }
       return found;
     }
+  }
+
+  /** The {@code limit} smallest of two sorted lists, sorted. */
+  private static List<Sampled> smallest(List<Sampled> a, List<Sampled> b, int limit) {
+    List<Sampled> out = new ArrayList<>(Math.min(limit, a.size() + b.size()));
+    int i = 0;
+    int j = 0;
+    while (out.size() < limit && (i < a.size() || j < b.size())) {
+      out.add(j >= b.size() || i < a.size() && Sampled.ORDER.compare(a.get(i), b.get(j)) <= 0 ? a.get(i++) : b.get(j++));
+    }
+    return out;
+  }
+
+  /** A tree depth at which at most about 32 partial results reach the driver from {@code partitions} tasks. */
+  static int treeDepth(int partitions) {
+    return Math.max(2, (int) Math.ceil(Math.log(Math.max(2, partitions)) / Math.log(32)));
   }
 
   /** A seeded, well-mixed hash of an id: the sample's order. */

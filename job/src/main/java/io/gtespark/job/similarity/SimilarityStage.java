@@ -10,6 +10,7 @@ import io.gtespark.job.io.OutputFormat;
 import io.gtespark.job.io.OutputMode;
 import io.gtespark.job.io.TableReader;
 import io.gtespark.job.io.TableWriter;
+import io.gtespark.job.metrics.JobCosts;
 import io.gtespark.job.metrics.MemoryProbe;
 import io.gtespark.job.metrics.ProgressListener;
 import io.gtespark.job.metrics.RunMetrics;
@@ -117,6 +118,7 @@ public final class SimilarityStage implements Stage {
       throw new UsageException("--with-text labels top-K results (--queries/--corpus or --self), not --pairs.");
     }
     long start = System.nanoTime();
+    JobCosts costs = JobCosts.start(spark.sparkContext());
     RunMetrics metrics = RunMetrics.forStage("similarity").put("k", k)
         .put("minScore", options.get("--min-score") == null ? null : minScore);
     SearchCache cache = new SearchCache();
@@ -170,11 +172,13 @@ public final class SimilarityStage implements Stage {
           ivfResult = ivf;
           metrics.put("search", "ivf").put("queries", ivf.queries).put("corpusRows", ivf.corpusRows);
         } else {
-          result = ExactTopK.topK(spark, q, d, k, self, minScore, blockRows, self, cache, pairsScored);
-          metrics.put("search", "exact").put("queries", q.count()).put("corpusRows", self ? q.count() : d.count());
+          long nq = q.count();
+          long nd = self ? nq : d.count();
+          result = ExactTopK.topK(spark, q, nq, d, nd, k, self, minScore, blockRows, self, cache, pairsScored);
+          metrics.put("search", "exact").put("queries", nq).put("corpusRows", nd);
         }
         writer.write(labels.apply(result), identity);
-        metrics.put("pairsScored", pairsScored.value());
+        metrics.putPairsScored(pairsScored.value());
         if (ivfResult != null) {
           ivfResult.stats().forEach(metrics::put);
           ivfResult.recall().forEach(metrics::put);
@@ -188,6 +192,7 @@ public final class SimilarityStage implements Stage {
     long rows = writer.committedRows();
     metrics.put("rowsOut", rows).put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0)
         .put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
+    costs.stopInto(metrics);
     metrics.writeTo(output, spark.sparkContext().hadoopConfiguration());
     System.out.printf("similarity done: %d rows written to %s%s%n", rows, output, approx ? recallLine(metrics) : "");
   }

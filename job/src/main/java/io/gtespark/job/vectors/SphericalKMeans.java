@@ -15,8 +15,9 @@ import scala.Tuple2;
 /**
  * Spherical k-means (cosine) on unit vectors, distributed like MLlib's Lloyd iterations but with
  * the assignment done a tile at a time by one SGEMM ({@link CellRouter}): each iteration
- * broadcasts the centroids, every task sums its rows per nearest centroid, and the driver
- * receives only k sums and counts. Seeded and deterministic. Empty cells keep their centroid.
+ * broadcasts the centroids, every task sums its rows per nearest centroid (only the cells its rows
+ * fall in), the sums are combined by cell on the executors, and the driver receives only the k
+ * new centres. Seeded and deterministic. Empty cells keep their centroid.
  */
 public final class SphericalKMeans {
   private SphericalKMeans() {}
@@ -293,20 +294,40 @@ public final class SphericalKMeans {
     }
   }
 
+  /**
+   * Distributed Lloyd iterations. Each task sums its rows per nearest centre only for the cells its
+   * rows fall in; the partial sums are combined by cell on the executors, and each cell's new unit
+   * centre comes back to the driver: per pass the driver receives nlist centres (nlist * dim floats)
+   * however many partitions the rows span, and no task holds more than its own cells' sums plus
+   * the broadcast centres.
+   */
   private static Model lloyd(JavaRDD<VectorBlock> blocks, float[][] centroids, int maxIter, double tol,
       Progress progress) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(blocks.context());
+    int reducers = Math.max(1, Math.min(blocks.getNumPartitions(), jsc.defaultParallelism()));
     int iter = 0;
     double cost = Double.NaN;
     while (iter < maxIter) {
       iter++;
       long start = System.nanoTime();
       Broadcast<VectorBlock> b = jsc.broadcast(new Model(centroids, iter).block());
-      Sums total = blocks.mapPartitions((Iterator<VectorBlock> it) -> List.of(Sums.ofBlocks(it, b.value())).iterator())
-          .treeReduce(Sums::add);
+      List<Tuple2<Integer, CellPartial>> cells = blocks
+          .mapPartitionsToPair((Iterator<VectorBlock> it) -> CellPartial.of(it, b.value()))
+          .reduceByKey(CellPartial::add, reducers)
+          .mapValues(CellPartial::toUnitMean)
+          .collect();
       b.destroy();
-      cost = total.cost;
-      int moved = total.moveCentres(centroids, tol);
+      cost = 0;
+      int moved = 0;
+      for (Tuple2<Integer, CellPartial> cell : cells) {
+        int c = cell._1();
+        float[] next = cell._2().mean;
+        cost += cell._2().cost;
+        if (1 - VectorMath.dot(next, centroids[c]) > tol) {
+          moved++;
+        }
+        centroids[c] = next;
+      }
       if (progress != null) {
         progress.iteration(iter, maxIter, cost, moved, (System.nanoTime() - start) / 1e9);
       }
@@ -318,8 +339,68 @@ public final class SphericalKMeans {
   }
 
   /**
+   * One cell's share of a Lloyd pass: its rows, their cost (1 - cosine to the centre) and their
+   * vector sum, from one task or several added; after {@link #toUnitMean}, the normalised mean.
+   */
+  static final class CellPartial implements Serializable {
+    private static final long serialVersionUID = 1L;
+    long count;
+    double cost;
+    double[] sum;
+    float[] mean;
+
+    CellPartial(int dim) {
+      this.sum = new double[dim];
+    }
+
+    /** The partial sums of the cells that the rows of {@code blocks} fall in (only those cells). */
+    static Iterator<Tuple2<Integer, CellPartial>> of(Iterator<VectorBlock> blocks, VectorBlock centroids) {
+      int dim = centroids.dim();
+      java.util.Map<Integer, CellPartial> cells = new java.util.HashMap<>();
+      TileRouting.forEach(blocks, centroids, 1, (block, first, n, nearest, router) -> {
+        float[] values = block.values();
+        for (int i = 0; i < n; i++) {
+          int c = nearest[i][0];
+          CellPartial p = cells.computeIfAbsent(c, x -> new CellPartial(dim));
+          p.count++;
+          p.cost += Math.max(0, 1 - router.score(i, c));
+          int row = (first + i) * dim;
+          for (int d = 0; d < dim; d++) {
+            p.sum[d] += values[row + d];
+          }
+        }
+      });
+      List<Tuple2<Integer, CellPartial>> out = new ArrayList<>(cells.size());
+      cells.forEach((c, p) -> out.add(new Tuple2<>(c, p)));
+      return out.iterator();
+    }
+
+    CellPartial add(CellPartial other) {
+      count += other.count;
+      cost += other.cost;
+      for (int d = 0; d < sum.length; d++) {
+        sum[d] += other.sum[d];
+      }
+      return this;
+    }
+
+    /** This cell with its sum replaced by the unit mean as floats: half the bytes to the driver. */
+    CellPartial toUnitMean() {
+      float[] next = new float[sum.length];
+      for (int d = 0; d < next.length; d++) {
+        next[d] = (float) sum[d];
+      }
+      VectorMath.normalize(next);
+      mean = next;
+      sum = null;
+      return this;
+    }
+  }
+
+  /**
    * Groups a few vectors (centroids, say) into {@code k} groups on the driver with the same
-   * Lloyd iterations; returns each vector's group. Deterministic for a seed.
+   * Lloyd iterations, at most {@code maxIter} and stopping once no group centre moves; returns
+   * each vector's group. Deterministic for a seed. Each pass routes every vector once.
    */
   public static int[] groupLocally(float[][] vectors, int k, int maxIter, long seed) {
     int n = vectors.length;
@@ -335,19 +416,15 @@ public final class SphericalKMeans {
     }
     int[] assigned = new int[n];
     for (int iter = 0; iter < maxIter; iter++) {
-      Sums sums = Sums.of(java.util.Arrays.asList(vectors).iterator(), new Model(centres, iter).block());
-      CellRouter router = new CellRouter(new Model(centres, iter).block());
-      int[][] nearest = new int[1][1];
-      for (int i = 0; i < n; i++) {
-        router.nearest(vectors[i], 0, 1, 1, nearest);
-        assigned[i] = nearest[0][0];
+      Sums sums = Sums.of(java.util.Arrays.asList(vectors).iterator(), new Model(centres, iter).block(), assigned);
+      if (sums.moveCentres(centres, DEFAULT_TOL) == 0) {
+        break; // the assignment just made is to centres that no longer move
       }
-      sums.moveCentres(centres, DEFAULT_TOL);
     }
     return assigned;
   }
 
-  /** Per-cell sums and counts of one partition (or of several, added). */
+  /** Per-cell sums and counts of rows on one machine (the driver's fits on a sample), or of several, added. */
   static final class Sums implements Serializable {
     private static final long serialVersionUID = 1L;
     final double[] sums;
@@ -360,7 +437,13 @@ public final class SphericalKMeans {
     }
 
     static Sums of(Iterator<float[]> rows, VectorBlock centroids) {
+      return of(rows, centroids, null);
+    }
+
+    /** As {@link #of(Iterator, VectorBlock)}, writing each row's centre into {@code assigned} when given. */
+    static Sums of(Iterator<float[]> rows, VectorBlock centroids, int[] assigned) {
       int dim = centroids.dim();
+      int seen = 0;
       CellRouter router = new CellRouter(centroids);
       Sums s = new Sums(centroids.rows(), dim);
       int tileRows = 256;
@@ -375,6 +458,9 @@ public final class SphericalKMeans {
         router.nearest(tile, 0, n, 1, nearest);
         for (int i = 0; i < n; i++) {
           int c = nearest[i][0];
+          if (assigned != null) {
+            assigned[seen + i] = c;
+          }
           s.counts[c]++;
           s.cost += Math.max(0, 1 - router.score(i, c));
           int off = c * dim;
@@ -382,27 +468,8 @@ public final class SphericalKMeans {
             s.sums[off + d] += tile[i * dim + d];
           }
         }
+        seen += n;
       }
-      return s;
-    }
-
-    /** The sums of blocks of unit vectors, routed a tile at a time straight from each block's matrix. */
-    static Sums ofBlocks(Iterator<VectorBlock> blocks, VectorBlock centroids) {
-      int dim = centroids.dim();
-      Sums s = new Sums(centroids.rows(), dim);
-      TileRouting.forEach(blocks, centroids, 1, (block, first, n, nearest, router) -> {
-        float[] values = block.values();
-        for (int i = 0; i < n; i++) {
-          int c = nearest[i][0];
-          s.counts[c]++;
-          s.cost += Math.max(0, 1 - router.score(i, c));
-          int off = c * dim;
-          int row = (first + i) * dim;
-          for (int d = 0; d < dim; d++) {
-            s.sums[off + d] += values[row + d];
-          }
-        }
-      });
       return s;
     }
 

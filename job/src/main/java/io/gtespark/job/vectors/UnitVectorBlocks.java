@@ -50,12 +50,21 @@ public final class UnitVectorBlocks {
     return persisted(read(table, blockRows, nulls), nulls);
   }
 
+  /** Rows a partition of a sample holds at most when the table has enough partitions to merge. */
+  static final long SAMPLE_ROWS_PER_PARTITION = 50_000;
+
   /**
    * A seeded sample of these rows, each kept with chance {@code fraction}, cached as blocks of its
-   * own (one Spark job over the cache); release it when done.
+   * own (one Spark job over the cache) on a number of partitions sized by the sample's rows (at
+   * least one per core), not the table's: every pass over a sample then runs as many tasks as its
+   * rows need, however many partitions the table has. Release it when done.
    */
   public UnitVectorBlocks sample(double fraction, long seed) {
-    return persisted(bernoulli(blocks, fraction, seed), null);
+    long expected = (long) Math.ceil(fraction * rows);
+    int cores = blocks.context().defaultParallelism();
+    int parts = (int) Math.min(blocks.getNumPartitions(),
+        Math.max(cores, (expected + SAMPLE_ROWS_PER_PARTITION - 1) / SAMPLE_ROWS_PER_PARTITION));
+    return persisted(bernoulli(blocks, fraction, seed).coalesce(Math.max(1, parts)), null);
   }
 
   /**
