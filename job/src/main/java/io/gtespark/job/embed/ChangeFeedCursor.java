@@ -102,13 +102,16 @@ final class ChangeFeedCursor {
     return last;
   }
 
-  private static long parse(String given) {
+  private long parse(String given) {
+    long asked;
     try {
-      return Long.parseLong(given.trim());
+      asked = Long.parseLong(given.trim());
     } catch (NumberFormatException e) {
       throw new UsageException("--since-version is a version number of the Delta input or 'auto' (continue from the "
           + "version recorded in the output); '" + given + "' is neither.");
     }
+    source.requireVersion(asked); // a version the source never had is named as such, before any gap
+    return asked;
   }
 
   /**

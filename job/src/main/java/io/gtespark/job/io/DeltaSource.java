@@ -93,6 +93,14 @@ public final class DeltaSource {
     return spark.read().format("delta").option("versionAsOf", version).load(location);
   }
 
+  /** Refuses a {@code --since-version} that is not a version of this table (negative, or after its latest). */
+  public void requireVersion(long since) {
+    if (since < 0 || since > version) {
+      throw new UsageException("--since-version " + since + " is not a version of " + input + ": its versions run "
+          + "from 0 to " + version + ". Use --since-version auto to continue from the version the output records.");
+    }
+  }
+
   /**
    * The rows that changed after version {@code since} up to {@link #version()}: one row per id
    * with its last state (the source's columns) and {@link #DELETED}. An update counts as its
@@ -100,10 +108,7 @@ public final class DeltaSource {
    * {@code since} is the current version.
    */
   public Dataset<Row> changesAfter(long since, String idCol) {
-    if (since < 0 || since > version) {
-      throw new UsageException("--since-version " + since + " is not a version of " + input + ": its versions run "
-          + "from 0 to " + version + ". Give the inputVersion recorded in the last run's _gte_metrics.json.");
-    }
+    requireVersion(since);
     Dataset<Row> columns = snapshot().limit(0).withColumn(DELETED, functions.lit(false));
     if (!java.util.Arrays.asList(columns.columns()).contains(idCol)) {
       throw new UsageException("Id column '" + idCol + "' is not in " + input + ". Its columns are "
