@@ -195,6 +195,23 @@ class DedupTest extends SharedSparkSession {
   }
 
   @Test
+  void groupsDecidedInRoundsOverTheirPairsMatchTheOneTaskDecision() {
+    // --local-group-rows 1: every group of two or more goes through the distributed rounds.
+    for (String rule : List.of("first", "centre")) {
+      Outcome local = dedup("dedup-local-" + rule, "--threshold", "0.85", "--keep", rule);
+      Outcome rounds = dedup("dedup-rounds-" + rule, "--threshold", "0.85", "--keep", rule, "--local-group-rows", "1");
+      assertContract(rounds, 0.85);
+      assertEquals("0", local.metrics.get("keepRounds"), local.metrics.toString());
+      assertTrue(Integer.parseInt(rounds.metrics.get("keepRounds")) >= 1, rounds.metrics.toString());
+      assertTrue(Long.parseLong(rounds.metrics.get("largestLocalGroup")) <= 1, rounds.metrics.toString());
+      assertTrue(local.duplicateOf.size() >= 10, rule + ": enough duplicates to compare: " + local.duplicateOf);
+      assertEquals(local.duplicateOf, rounds.duplicateOf, rule + ": the same duplicates pointing at the same rows");
+      assertEquals(local.kept, rounds.kept);
+      assertEquals(local.metrics.get("largestGroup"), rounds.metrics.get("largestGroup"));
+    }
+  }
+
+  @Test
   void rawTextKeepingTheLongestWritesTheInputColumnsUnchanged() {
     String out = path("dedup-raw");
     CommandLineRun run = CommandLineRun.of(spark, "dedup", "--input", raw, "--text-col", "text", "--keep", "longest",

@@ -70,6 +70,8 @@ public final class DedupStage implements Stage {
             "which row of a group survives: first (smallest id), longest (text) or centre (nearest the group's mean)"),
         OptionSpec.optional("--max-neighbours", "spark.gte.dedup.maxNeighbours", "32",
             "candidate duplicates kept per row from the search (rows that fill it are counted as saturatedRows)"),
+        OptionSpec.optional("--local-group-rows", "spark.gte.dedup.localGroupRows", "20000",
+            "groups of near-duplicates up to this size are decided in one task; larger ones in rounds over their pairs"),
         OptionSpec.flag("--exact", "spark.gte.dedup.exact",
             "compare every pair instead of searching cells (quadratic: for tables that fit it)"),
         OptionSpec.required("--output", "spark.gte.output", "output folder (kept/, duplicates/, summary.json)"),
@@ -102,6 +104,10 @@ public final class DedupStage implements Stage {
     int maxNeighbours = options.getInt("--max-neighbours");
     if (maxNeighbours < 1) {
       throw new UsageException("--max-neighbours must be at least 1.");
+    }
+    long localGroupRows = options.getLong("--local-group-rows");
+    if (localGroupRows < 1) {
+      throw new UsageException("--local-group-rows must be at least 1.");
     }
     boolean exact = options.isOn("--exact");
     IvfTopK.Settings ivf = IvfOptions.settings(options);
@@ -193,9 +199,11 @@ public final class DedupStage implements Stage {
         if (ivfResult != null) {
           ivfResult.stats().forEach(metrics::put);
         }
-        NearDuplicateGroups groups = NearDuplicateGroups.decide(spark, distinct, pairs, pairRows, rule);
+        NearDuplicateGroups groups = NearDuplicateGroups.decide(spark, distinct, pairs, pairRows, rule,
+            localGroupRows);
         decisions = cache.add(groups.decisions());
-        metrics.put("labelRounds", groups.rounds());
+        metrics.put("labelRounds", groups.rounds()).put("keepRounds", groups.keepRounds())
+            .put("largestLocalGroup", groups.largestLocalGroup());
         if (!exact) {
           RecallProbe.measure(distinct, distinct, pairs, maxNeighbours, true, threshold,
               options.getInt("--recall-sample"), options.getLong("--seed"), blockRows).forEach(metrics::put);

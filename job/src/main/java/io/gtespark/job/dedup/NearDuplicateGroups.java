@@ -1,15 +1,22 @@
 package io.gtespark.job.dedup;
 
 import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.job.metrics.MaxAccumulator;
+import io.gtespark.udf.encode.VectorMath;
+import io.gtespark.udf.vectors.VectorRows;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -18,9 +25,12 @@ import scala.Tuple2;
 
 /**
  * Groups of near-duplicates from the pairs a search found at or above the threshold: the
- * connected components of that graph (min-label propagation with pointer jumping, as RDDs),
- * then {@link GreedyKeep} inside each group, one group per task call. Rows in no pair are not
- * touched: they are kept.
+ * connected components of that graph (large-star and small-star rounds, as RDDs), each
+ * decided by the keep rule. A group of at most {@code localGroupRows} members is decided in one
+ * task by {@link GreedyKeep} from its members' ranks and pairs; a larger one in
+ * {@link KeepRounds} over its pairs, so no task holds a giant group, and no task holds vectors
+ * (the centre rule's group means are sums over the cluster). Rows in no pair are not touched:
+ * they are kept.
  */
 public final class NearDuplicateGroups {
   /** Columns of {@link #decide}'s output. */
@@ -34,16 +44,30 @@ public final class NearDuplicateGroups {
   private static final long PAIRS_PER_PARTITION = 200_000;
 
   private final int rounds;
+  private final int keepRounds;
+  private final long largestLocalGroup;
   private final Dataset<Row> decisions;
 
-  private NearDuplicateGroups(int rounds, Dataset<Row> decisions) {
+  private NearDuplicateGroups(int rounds, int keepRounds, long largestLocalGroup, Dataset<Row> decisions) {
     this.rounds = rounds;
+    this.keepRounds = keepRounds;
+    this.largestLocalGroup = largestLocalGroup;
     this.decisions = decisions;
   }
 
-  /** Rounds of label propagation the components took. */
+  /** Rounds the components took. */
   public int rounds() {
     return rounds;
+  }
+
+  /** Rounds of {@link KeepRounds} the large groups took (0 when every group was decided in one task). */
+  public int keepRounds() {
+    return keepRounds;
+  }
+
+  /** The most members one task decided with {@link GreedyKeep}. */
+  public long largestLocalGroup() {
+    return largestLocalGroup;
   }
 
   /**
@@ -54,13 +78,41 @@ public final class NearDuplicateGroups {
     return decisions;
   }
 
+  /** A member's group (its component's label) and its place in the keep order. */
+  private static final class Member implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    final Object label;
+    final KeepRank rank;
+
+    Member(Object label, KeepRank rank) {
+      this.label = label;
+      this.rank = rank;
+    }
+  }
+
+  /** A pair in keep order: {@code earlier} comes first; both in group {@code label}. */
+  private static final class Directed implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    final Object label;
+    final KeepRank earlier;
+    final Object later;
+    final double score;
+
+    Directed(Object label, KeepRank earlier, Object later, double score) {
+      this.label = label;
+      this.earlier = earlier;
+      this.later = later;
+      this.score = score;
+    }
+  }
+
   /**
    * Groups {@code rows} (id, vector, {@link #ORDER}) by {@code pairs} (query_id, doc_id, score,
    * every score at or above the threshold; {@code pairRows} of them) and decides each group
-   * with {@code rule}.
+   * with {@code rule}: in one task up to {@code localGroupRows} members, in rounds above.
    */
   public static NearDuplicateGroups decide(SparkSession spark, Dataset<Row> rows, Dataset<Row> pairs, long pairRows,
-      KeepRule rule) {
+      KeepRule rule, long localGroupRows) {
     // As RDDs: Catalyst's size estimate of a join multiplies its sides' estimates, and a
     // checkpointed round keeps the estimate of the round before, so Dataset rounds grew it
     // (and the planning time) exponentially.
@@ -77,65 +129,202 @@ public final class NearDuplicateGroups {
         .reduceByKey(partitioner, Math::max)
         .map(t -> new GreedyKeep.Edge(t._1()._1(), t._1()._2(), t._2()))
         .persist(StorageLevel.MEMORY_AND_DISK());
-    JavaPairRDD<Object, Object> adjacent = edges.flatMapToPair(e -> List.of(new Tuple2<>(e.a, e.b),
-        new Tuple2<>(e.b, e.a)).iterator()).partitionBy(partitioner).persist(StorageLevel.MEMORY_AND_DISK());
-    JavaPairRDD<Object, Object> labels = adjacent.union(adjacent.keys().mapToPair(n -> new Tuple2<>(n, n)))
-        .reduceByKey(partitioner, NearDuplicateGroups::min).persist(StorageLevel.MEMORY_AND_DISK());
-    int round = 0;
-    try {
-      while (true) {
-        round++;
-        if (round > MAX_ROUNDS) {
-          throw new IllegalStateException("Near-duplicate groups did not settle in " + MAX_ROUNDS + " rounds of label "
-              + "propagation; the pairs above --threshold form chains too long to follow. Raise --threshold.");
-        }
-        JavaPairRDD<Object, Object> next = step(labels, adjacent, partitioner).persist(StorageLevel.MEMORY_AND_DISK());
-        long changed = next.join(labels, partitioner).filter(t -> !t._2()._1().equals(t._2()._2())).count();
-        System.out.printf("dedup: grouping round %d, %d labels changed%n", round, changed);
-        labels.unpersist(false);
-        labels = next;
-        if (changed == 0) {
-          break;
-        }
-      }
-    } finally {
-      adjacent.unpersist(false);
+    Components components = Components.of(edges, partitioner);
+    JavaPairRDD<Object, Member> members = ranks(rows, components.labels, rule, partitioner)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    members.count();
+    components.labels.unpersist(false);
+    // Each pair once, from the earlier member to the later, with its group.
+    JavaRDD<Directed> directed = edges.mapToPair(e -> new Tuple2<Object, GreedyKeep.Edge>(e.a, e))
+        .join(members, partitioner).mapToPair(t -> new Tuple2<>(t._2()._1().b, new Tuple2<>(t._2()._1(), t._2()._2())))
+        .join(members, partitioner).map(t -> {
+          GreedyKeep.Edge e = t._2()._1()._1();
+          KeepRank ra = t._2()._1()._2().rank;
+          KeepRank rb = t._2()._2().rank;
+          boolean aFirst = ra.compareTo(rb) <= 0;
+          return new Directed(t._2()._2().label, aFirst ? ra : rb, aFirst ? e.b : e.a, e.score);
+        }).persist(StorageLevel.MEMORY_AND_DISK());
+    edges.unpersist(false);
+
+    // Groups too large for one task, named by their labels (at most rows / localGroupRows of them).
+    Set<Object> large = new HashSet<>(members.mapToPair(t -> new Tuple2<>(t._2().label, 1L))
+        .reduceByKey(partitioner, Long::sum).filter(t -> t._2() > localGroupRows).keys().collect());
+    JavaPairRDD<Object, Byte> status = members.mapValues(m -> KeepRounds.UNDECIDED);
+    int keepRounds = 0;
+    JavaPairRDD<Object, Byte> roundsStatus = null;
+    if (!large.isEmpty()) {
+      JavaPairRDD<Object, Object> laterByEarlier = directed.filter(d -> large.contains(d.label))
+          .mapToPair(d -> new Tuple2<Object, Object>(d.earlier.id, d.later)).partitionBy(partitioner)
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      KeepRounds.Result r = KeepRounds.run(laterByEarlier, members.filter(t -> large.contains(t._2().label))
+          .mapValues(m -> KeepRounds.UNDECIDED), partitioner, localGroupRows);
+      laterByEarlier.unpersist(false);
+      keepRounds = r.rounds;
+      status = members.leftOuterJoin(r.status, partitioner).mapValues(t -> t._2().orElse(KeepRounds.UNDECIDED));
+      roundsStatus = r.status;
     }
-    JavaPairRDD<Object, GreedyKeep.Member> byGroup = labels.join(rows.select(VectorTable.ID, ORDER, VectorTable.VECTOR)
-            .javaRDD().mapToPair(r -> new Tuple2<>(r.get(0), r)), partitioner)
-        .mapToPair(t -> new Tuple2<>(t._2()._1(), new GreedyKeep.Member(t._1(), t._2()._2().getDouble(1),
-            floats(t._2()._2().getList(2)))));
-    JavaPairRDD<Object, GreedyKeep.Edge> edgesByGroup = edges.mapToPair(e -> new Tuple2<Object, GreedyKeep.Edge>(e.a, e))
-        .join(labels, partitioner).mapToPair(t -> new Tuple2<>(t._2()._2(), t._2()._1()));
-    JavaRDD<Row> decided = byGroup.cogroup(edgesByGroup, partitioner).flatMap(g -> {
-      List<GreedyKeep.Member> m = new ArrayList<>();
-      g._2()._1().forEach(m::add);
-      List<GreedyKeep.Edge> e = new ArrayList<>();
-      g._2()._2().forEach(e::add);
-      List<Row> out = new ArrayList<>(m.size());
-      for (GreedyKeep.Decision d : GreedyKeep.decide(m, e, rule)) {
-        out.add(RowFactory.create(d.id, d.duplicateOf, d.score, d.group));
-      }
-      return out.iterator();
-    });
+
+    // The undecided members (every member of the smaller groups) decided one group per task, from ranks and pairs.
+    JavaPairRDD<Object, Member> pending = members.join(status.filter(t -> t._2() == KeepRounds.UNDECIDED), partitioner)
+        .mapValues(Tuple2::_1);
+    JavaPairRDD<Object, GreedyKeep.Edge> pendingPairs = directed.mapToPair(d -> new Tuple2<Object, Directed>(d.earlier.id, d))
+        .join(pending, partitioner).mapToPair(t -> new Tuple2<>(t._2()._1().later, t._2()._1()))
+        .join(pending, partitioner).mapToPair(t -> new Tuple2<>(t._2()._1().label,
+            new GreedyKeep.Edge(t._2()._1().earlier.id, t._1(), t._2()._1().score)));
+    MaxAccumulator largestLocal = new MaxAccumulator();
+    spark.sparkContext().register(largestLocal, "gte-dedup-largest-local-group");
+    JavaPairRDD<Object, Byte> local = pending.mapToPair(t -> new Tuple2<>(t._2().label, t._2().rank))
+        .cogroup(pendingPairs, partitioner).flatMapToPair(g -> {
+          List<KeepRank> ranks = new ArrayList<>();
+          g._2()._1().forEach(ranks::add);
+          List<GreedyKeep.Edge> e = new ArrayList<>();
+          g._2()._2().forEach(e::add);
+          largestLocal.add((long) ranks.size());
+          Set<Object> kept = GreedyKeep.kept(ranks, e);
+          List<Tuple2<Object, Byte>> out = new ArrayList<>(ranks.size());
+          for (KeepRank k : ranks) {
+            out.add(new Tuple2<>(k.id, kept.contains(k.id) ? KeepRounds.KEPT : KeepRounds.REMOVED));
+          }
+          return out.iterator();
+        });
+    JavaPairRDD<Object, Byte> decided = status.filter(t -> t._2() != KeepRounds.UNDECIDED).union(local)
+        .partitionBy(partitioner).persist(StorageLevel.MEMORY_AND_DISK());
+
+    // A removed member points at its best-scoring kept near-duplicate before it (on a tie, the earliest).
+    JavaPairRDD<Object, Tuple2<KeepRank, Double>> pointers = directed
+        .mapToPair(d -> new Tuple2<Object, Directed>(d.earlier.id, d))
+        .join(decided.filter(t -> t._2() == KeepRounds.KEPT), partitioner)
+        .mapToPair(t -> new Tuple2<>(t._2()._1().later, new Tuple2<>(t._2()._1().earlier, t._2()._1().score)))
+        .reduceByKey(partitioner, (x, y) -> x._2() > y._2() || (x._2().equals(y._2()) && x._1().compareTo(y._1()) < 0)
+            ? x : y);
+    // A group is named by its first member in keep order.
+    JavaPairRDD<Object, Object> names = members.mapToPair(t -> new Tuple2<>(t._2().label, t._2().rank))
+        .reduceByKey(partitioner, KeepRank::first).mapValues(k -> k.id);
+    JavaRDD<Row> out = members.leftOuterJoin(pointers, partitioner)
+        .mapToPair(t -> new Tuple2<>(t._2()._1().label, new Tuple2<>(t._1(), t._2()._2())))
+        .join(names, partitioner).map(t -> {
+          Object id = t._2()._1()._1();
+          Optional<Tuple2<KeepRank, Double>> p = t._2()._1()._2();
+          return p.isPresent() ? RowFactory.create(id, p.get()._1().id, p.get()._2(), t._2()._2())
+              : RowFactory.create(id, null, null, t._2()._2());
+        });
     DataType id = rows.schema().apply(VectorTable.ID).dataType();
     StructType schema = new StructType().add(VectorTable.ID, id, false).add(DUPLICATE_OF, id, true)
         .add(SCORE, DataTypes.DoubleType, true).add(GROUP, id, false);
-    Dataset<Row> out = spark.createDataFrame(decided, schema).persist(StorageLevel.MEMORY_AND_DISK());
-    out.count();
-    edges.unpersist(false);
-    labels.unpersist(false);
-    return new NearDuplicateGroups(round, out);
+    Dataset<Row> result = spark.createDataFrame(out, schema).persist(StorageLevel.MEMORY_AND_DISK());
+    long removed = result.filter(functions.col(DUPLICATE_OF).isNotNull()).count();
+    long decidedRemoved = decided.filter(t -> t._2() == KeepRounds.REMOVED).count();
+    if (removed != decidedRemoved) {
+      throw new IllegalStateException("dedup decided " + decidedRemoved + " rows as duplicates but found a kept row "
+          + "for " + removed + " of them; the groups are inconsistent and nothing was written.");
+    }
+    decided.unpersist(false);
+    directed.unpersist(false);
+    members.unpersist(false);
+    if (roundsStatus != null) {
+      roundsStatus.unpersist(false);
+    }
+    return new NearDuplicateGroups(components.rounds, keepRounds, largestLocal.value(), result);
   }
 
-  /** One round: every node takes its label's label (pointer jumping), then the smallest label among its neighbours'. */
-  private static JavaPairRDD<Object, Object> step(JavaPairRDD<Object, Object> labels, JavaPairRDD<Object, Object> adjacent,
-      HashPartitioner partitioner) {
-    JavaPairRDD<Object, Object> jumped = labels.mapToPair(t -> new Tuple2<>(t._2(), t._1())).join(labels, partitioner)
-        .mapToPair(t -> new Tuple2<>(t._2()._1(), min(t._1(), t._2()._2())));
-    JavaPairRDD<Object, Object> received = adjacent.join(jumped, partitioner)
-        .mapToPair(t -> new Tuple2<>(t._2()._1(), t._2()._2()));
-    return jumped.union(received).reduceByKey(partitioner, NearDuplicateGroups::min);
+  /**
+   * Each member's group label (the smallest id of its component) and the rounds that took: the
+   * alternating large-star and small-star operations of Kiveris et al. ("Connected Components in
+   * MapReduce and Beyond", 2014), which settle in O(log² n) rounds whatever the graph's diameter
+   * (min-label propagation needs about one round per hop, and a chain of near-duplicates is
+   * tens of thousands of hops long). Each round is a few shuffles of the pairs; no task holds
+   * more than one member's pairs.
+   */
+  private static final class Components {
+    final JavaPairRDD<Object, Object> labels;
+    final int rounds;
+
+    private Components(JavaPairRDD<Object, Object> labels, int rounds) {
+      this.labels = labels;
+      this.rounds = rounds;
+    }
+
+    static Components of(JavaRDD<GreedyKeep.Edge> edges, HashPartitioner partitioner) {
+      // Pairs as (larger, smaller); a settled graph is a star: every node points at its component's minimum.
+      JavaPairRDD<Object, Object> pairs = edges.mapToPair(e -> new Tuple2<Object, Object>(e.b, e.a))
+          .partitionBy(partitioner).persist(StorageLevel.MEMORY_AND_DISK());
+      int round = 0;
+      while (true) {
+        round++;
+        if (round > MAX_ROUNDS) {
+          throw new IllegalStateException("Near-duplicate groups did not settle in " + MAX_ROUNDS + " rounds; "
+              + "this should not happen for any graph: report it with the run's _gte_metrics.json.");
+        }
+        JavaPairRDD<Object, Object> next = smallStar(largeStar(pairs, partitioner), partitioner)
+            .persist(StorageLevel.MEMORY_AND_DISK());
+        long unsettled = unsettled(next, partitioner);
+        System.out.printf("dedup: grouping round %d, %d members not yet pointing at their group's first id%n", round,
+            unsettled);
+        pairs.unpersist(false);
+        pairs = next;
+        if (unsettled == 0) {
+          JavaPairRDD<Object, Object> labels = pairs.union(pairs.values().distinct(partitioner.numPartitions())
+              .mapToPair(r -> new Tuple2<>(r, r))).partitionBy(partitioner).persist(StorageLevel.MEMORY_AND_DISK());
+          labels.count();
+          pairs.unpersist(false);
+          return new Components(labels, round);
+        }
+      }
+    }
+
+    /** Each node's larger neighbours are pointed at the smallest of the node and its neighbours. */
+    private static JavaPairRDD<Object, Object> largeStar(JavaPairRDD<Object, Object> pairs, HashPartitioner p) {
+      JavaPairRDD<Object, Object> both = pairs.union(pairs.mapToPair(t -> new Tuple2<>(t._2(), t._1())));
+      JavaPairRDD<Object, Object> least = both.reduceByKey(p, NearDuplicateGroups::min);
+      return both.filter(t -> compare(t._2(), t._1()) > 0).join(least, p)
+          .mapToPair(t -> new Tuple2<>(t._2()._1(), min(t._1(), t._2()._2())))
+          .filter(t -> !t._1().equals(t._2())).distinct(p.numPartitions());
+    }
+
+    /** Each node and its smaller neighbours are pointed at the smallest of them. */
+    private static JavaPairRDD<Object, Object> smallStar(JavaPairRDD<Object, Object> pairs, HashPartitioner p) {
+      JavaPairRDD<Object, Object> least = pairs.reduceByKey(p, NearDuplicateGroups::min);
+      return pairs.join(least, p).mapToPair(t -> new Tuple2<>(t._2()._1(), t._2()._2()))
+          .union(least)
+          .filter(t -> !t._1().equals(t._2())).distinct(p.numPartitions()).partitionBy(p);
+    }
+
+    /** Nodes with more than one pointer, plus pointers at a node that itself points further. */
+    private static long unsettled(JavaPairRDD<Object, Object> pairs, HashPartitioner p) {
+      long extra = pairs.count() - pairs.keys().distinct(p.numPartitions()).count();
+      long chained = pairs.values().distinct(p.numPartitions()).mapToPair(v -> new Tuple2<>(v, true))
+          .join(pairs, p).count();
+      return extra + chained;
+    }
+  }
+
+  /**
+   * Each member (a row in some pair) with its group and keep rank: the rule's {@link #ORDER}, or
+   * for the centre rule minus the dot product of its unit vector with the sum of its group's unit
+   * vectors (summed by group across the cluster, so no task holds a group's vectors).
+   */
+  private static JavaPairRDD<Object, Member> ranks(Dataset<Row> rows, JavaPairRDD<Object, Object> labels,
+      KeepRule rule, HashPartitioner partitioner) {
+    if (rule == KeepRule.FIRST) {
+      return labels.mapToPair(t -> new Tuple2<>(t._1(), new Member(t._2(), new KeepRank(0, t._1()))));
+    }
+    if (rule == KeepRule.LONGEST) {
+      return rows.select(VectorTable.ID, ORDER).javaRDD().mapToPair(r -> new Tuple2<>(r.get(0), r.getDouble(1)))
+          .join(labels, partitioner).mapToPair(t -> new Tuple2<>(t._1(), new Member(t._2()._2(),
+              new KeepRank(t._2()._1(), t._1()))));
+    }
+    JavaPairRDD<Object, Tuple2<Object, float[]>> units = rows.select(VectorTable.ID, VectorTable.VECTOR).javaRDD()
+        .mapToPair(r -> new Tuple2<>(r.get(0), VectorRows.unit(r, 1))).join(labels, partitioner)
+        .mapToPair(t -> new Tuple2<>(t._2()._2(), new Tuple2<>(t._1(), t._2()._1())));
+    JavaPairRDD<Object, float[]> sums = units.mapValues(Tuple2::_2).reduceByKey(partitioner, (x, y) -> {
+      float[] s = x.clone();
+      for (int i = 0; i < s.length; i++) {
+        s[i] += y[i];
+      }
+      return s;
+    });
+    return units.join(sums, partitioner).mapToPair(t -> new Tuple2<>(t._2()._1()._1(), new Member(t._1(),
+        new KeepRank(-VectorMath.dot(t._2()._1()._2(), t._2()._2()), t._2()._1()._1()))));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -145,13 +334,5 @@ public final class NearDuplicateGroups {
 
   private static Object min(Object a, Object b) {
     return compare(a, b) <= 0 ? a : b;
-  }
-
-  private static float[] floats(List<Object> list) {
-    float[] v = new float[list.size()];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = ((Number) list.get(i)).floatValue();
-    }
-    return v;
   }
 }
