@@ -115,6 +115,51 @@ class ResumableEmbedTest extends SharedSparkSession {
   }
 
   @Test
+  void aSlicedEmbedOfManyFilesReadsEachInputByteAboutOnce() throws Exception {
+    // Long texts (about 4 KB, of which the model reads 128 tokens): the input's bytes outweigh what
+    // the Delta log's own reads add to the metric, and embedding them costs no more than short ones.
+    String input = path("sliced-files-parquet");
+    spark.range(0, 480, 1, 12).selectExpr("id", "concat_ws(' ', transform(sequence(1, 700), x -> element_at("
+        + "split('lake table vector slice commit driver file cell query row batch model token shard merge "
+        + "stream index cluster scale spark delta parquet', ' '), cast(pmod(hash(id, x), 22) + 1 as int)))) AS text")
+        .write().parquet(input);
+    long inputBytes;
+    try (java.util.stream.Stream<Path> files = Files.list(java.nio.file.Paths.get(input))) {
+      inputBytes = files.filter(f -> f.toString().endsWith(".parquet")).mapToLong(f -> f.toFile().length()).sum();
+    }
+    String table = path("sliced-files-table");
+    String[] cmd = {"embed", "--input", input, "--text-col", "text", "--id-col", "id", "--output", table,
+        "--output-format", "delta", "--mode", "append", "--commit-rows", "80"};
+    CommandLineRun run = CommandLineRun.of(spark, cmd);
+    assertEquals(0, run.exitCode, run.err);
+    Map<String, String> m = metrics(table);
+    assertEquals("files", m.get("slicesCutBy"), m.toString());
+    assertEquals("6", m.get("slicesCommitted"), "twelve files of 40 rows in slices of two files: " + m);
+    assertEquals("480", m.get("rowsEmbedded"), m.toString());
+    assertEquals(480, delta(table).select("id").distinct().count());
+    // Cut by a hash, each of the six slices would scan all twelve files: six times the input.
+    assertTrue(Long.parseLong(m.get("inputBytesRead")) <= 1.3 * inputBytes, "read " + m.get("inputBytesRead")
+        + " bytes of an input of " + inputBytes + " bytes in six slices: " + m);
+
+    // A resume reads the files of the slices left: the plan names them.
+    List<String> planFiles;
+    try (java.util.stream.Stream<Path> plans = Files.list(java.nio.file.Paths.get(table, "_gte_runs"))) {
+      planFiles = plans.map(p -> p.getFileName().toString()).filter(f -> !f.startsWith(".")).sorted()
+          .collect(java.util.stream.Collectors.toList());
+    }
+    assertEquals(2, planFiles.size(), planFiles.toString());
+    String fileList = planFiles.stream().filter(f -> f.endsWith(".files")).findFirst().orElseThrow();
+    List<String> lines = Files.readAllLines(java.nio.file.Paths.get(table, "_gte_runs", fileList));
+    assertEquals(12, lines.size(), "one line a file: " + lines);
+    assertEquals(0, CommandLineRun.of(spark, cmd).exitCode);
+    Map<String, String> again = metrics(table);
+    assertEquals("6", again.get("slicesSkipped"), again.toString());
+    // What it reads is the Delta log of the output (a few KB), not the input again.
+    assertTrue(Long.parseLong(again.get("inputBytesRead")) < inputBytes / 20, "a finished run reads none of its "
+        + "input again: " + again.get("inputBytesRead") + " bytes of " + inputBytes);
+  }
+
+  @Test
   void slicesNeedADeltaOutput() {
     CommandLineRun run = CommandLineRun.of(spark, "embed", "--input", corpusUnchecked(), "--text-col", "text",
         "--output", path("sliced-parquet"), "--commit-rows", "100");

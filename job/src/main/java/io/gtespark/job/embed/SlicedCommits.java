@@ -65,8 +65,14 @@ final class SlicedCommits implements CommitPlan {
     if (plan != null) {
       plan.requireSameInput(fingerprint, options.get("--input"));
     } else {
-      counted = merge ? DeltaMerge.requireUniqueIds(input, idCol, "the input") : input.count();
-      plan = SlicePlan.of(runId, counted, slicing.commitRows(), fingerprint, delta == null ? null : delta.version());
+      Long unique = merge ? DeltaMerge.requireUniqueIds(input, idCol, "the input") : null;
+      if (SlicePlan.canCutByFile(input, delta != null)) {
+        plan = SlicePlan.ofFiles(runId, SlicePlan.rowsPerFile(input), slicing.commitRows(), fingerprint);
+        counted = plan.rowsIn();
+      } else {
+        counted = unique != null ? unique : input.count();
+        plan = SlicePlan.of(runId, counted, slicing.commitRows(), fingerprint, delta == null ? null : delta.version());
+      }
     }
     return new SlicedCommits(plan, keyCols, merge, cursor, counted, slicing.commitRows(), slicing.named());
   }
@@ -120,6 +126,7 @@ final class SlicedCommits implements CommitPlan {
       cursor.recordAfterWholeRun(run.writer.output());
     }
     Committed out = new Committed(embedded, plan.rowsIn(), false).put("rowsIn", plan.rowsIn())
+        .put("slicesCutBy", plan.byFile() ? "files" : "hash")
         .put("rowsEmbedded", embedded);
     if (merge) {
       out.put("rowsUnchanged", plan.rowsIn() - embedded);
