@@ -119,7 +119,7 @@ class ResumableEmbedTest extends SharedSparkSession {
     // Long texts (about 4 KB, of which the model reads 128 tokens): the input's bytes outweigh what
     // the Delta log's own reads add to the metric, and embedding them costs no more than short ones.
     String input = path("sliced-files-parquet");
-    spark.range(0, 480, 1, 12).selectExpr("id", "concat_ws(' ', transform(sequence(1, 700), x -> element_at("
+    spark.range(0, 240, 1, 12).selectExpr("id", "concat_ws(' ', transform(sequence(1, 700), x -> element_at("
         + "split('lake table vector slice commit driver file cell query row batch model token shard merge "
         + "stream index cluster scale spark delta parquet', ' '), cast(pmod(hash(id, x), 22) + 1 as int)))) AS text")
         .write().parquet(input);
@@ -129,14 +129,14 @@ class ResumableEmbedTest extends SharedSparkSession {
     }
     String table = path("sliced-files-table");
     String[] cmd = {"embed", "--input", input, "--text-col", "text", "--id-col", "id", "--output", table,
-        "--output-format", "delta", "--mode", "append", "--commit-rows", "80"};
+        "--output-format", "delta", "--mode", "append", "--commit-rows", "40"};
     CommandLineRun run = CommandLineRun.of(spark, cmd);
     assertEquals(0, run.exitCode, run.err);
     Map<String, String> m = metrics(table);
     assertEquals("files", m.get("slicesCutBy"), m.toString());
-    assertEquals("6", m.get("slicesCommitted"), "twelve files of 40 rows in slices of two files: " + m);
-    assertEquals("480", m.get("rowsEmbedded"), m.toString());
-    assertEquals(480, delta(table).select("id").distinct().count());
+    assertEquals("6", m.get("slicesCommitted"), "twelve files of 20 rows in slices of two files: " + m);
+    assertEquals("240", m.get("rowsEmbedded"), m.toString());
+    assertEquals(240, delta(table).select("id").distinct().count());
     // Cut by a hash, each of the six slices would scan all twelve files: six times the input.
     assertTrue(Long.parseLong(m.get("inputBytesRead")) <= 1.3 * inputBytes, "read " + m.get("inputBytesRead")
         + " bytes of an input of " + inputBytes + " bytes in six slices: " + m);
