@@ -1,7 +1,7 @@
 package io.gtespark.job.dedup;
 
-import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.job.metrics.MaxAccumulator;
+import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.encode.VectorMath;
 import io.gtespark.udf.vectors.VectorRows;
 import java.util.ArrayList;
@@ -28,8 +28,8 @@ import scala.Tuple2;
  * connected components of that graph (large-star and small-star rounds, as RDDs), each
  * decided by the keep rule. A group of at most {@code localGroupRows} members is decided in one
  * task by {@link GreedyKeep} from its members' ranks and pairs; a larger one in
- * {@link KeepRounds} over its pairs, so no task holds a giant group, and no task holds vectors
- * (the centre rule's group means are sums over the cluster). Rows in no pair are not touched:
+ * {@link KeepRounds} over its pairs, so no task holds a giant group, and no task holds a group's
+ * vectors (the centre rule's group means are sums across the cluster). Rows in no pair are not touched:
  * they are kept.
  */
 public final class NearDuplicateGroups {
