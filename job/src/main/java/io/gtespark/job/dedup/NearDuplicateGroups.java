@@ -134,43 +134,48 @@ public final class NearDuplicateGroups {
         .persist(StorageLevel.MEMORY_AND_DISK());
     members.count();
     components.labels.unpersist(false);
-    // Each pair once, from the earlier member to the later, with its group.
-    JavaRDD<Directed> directed = edges.mapToPair(e -> new Tuple2<Object, GreedyKeep.Edge>(e.a, e))
+    // Each pair once, from the earlier member to the later, with its group: keyed and partitioned by
+    // the earlier member, so the joins with the members' statuses below shuffle only the statuses.
+    JavaPairRDD<Object, Directed> byEarlier = edges.mapToPair(e -> new Tuple2<Object, GreedyKeep.Edge>(e.a, e))
         .join(members, partitioner).mapToPair(t -> new Tuple2<>(t._2()._1().b, new Tuple2<>(t._2()._1(), t._2()._2())))
-        .join(members, partitioner).map(t -> {
+        .join(members, partitioner).mapToPair(t -> {
           GreedyKeep.Edge e = t._2()._1()._1();
           KeepRank ra = t._2()._1()._2().rank;
           KeepRank rb = t._2()._2().rank;
           boolean aFirst = ra.compareTo(rb) <= 0;
-          return new Directed(t._2()._2().label, aFirst ? ra : rb, aFirst ? e.b : e.a, e.score);
-        }).persist(StorageLevel.MEMORY_AND_DISK());
+          KeepRank earlier = aFirst ? ra : rb;
+          return new Tuple2<Object, Directed>(earlier.id, new Directed(t._2()._2().label, earlier, aFirst ? e.b : e.a,
+              e.score));
+        }).partitionBy(partitioner).persist(StorageLevel.MEMORY_AND_DISK());
     edges.unpersist(false);
 
     // Groups too large for one task, named by their labels (at most rows / localGroupRows of them).
     Set<Object> large = new HashSet<>(members.mapToPair(t -> new Tuple2<>(t._2().label, 1L))
         .reduceByKey(partitioner, Long::sum).filter(t -> t._2() > localGroupRows).keys().collect());
-    JavaPairRDD<Object, Byte> status = members.mapValues(m -> KeepRounds.UNDECIDED);
     int keepRounds = 0;
     JavaPairRDD<Object, Byte> roundsStatus = null;
+    JavaPairRDD<Object, Member> pending = members;
+    JavaPairRDD<Object, GreedyKeep.Edge> pendingPairs = byEarlier.mapToPair(t -> new Tuple2<>(t._2().label,
+        new GreedyKeep.Edge(t._1(), t._2().later, t._2().score)));
+    JavaPairRDD<Object, Byte> decidedInRounds = null;
     if (!large.isEmpty()) {
-      JavaPairRDD<Object, Object> laterByEarlier = directed.filter(d -> large.contains(d.label))
-          .mapToPair(d -> new Tuple2<Object, Object>(d.earlier.id, d.later)).partitionBy(partitioner)
-          .persist(StorageLevel.MEMORY_AND_DISK());
+      JavaPairRDD<Object, Object> laterByEarlier = byEarlier.filter(t -> large.contains(t._2().label))
+          .mapValues(d -> d.later).persist(StorageLevel.MEMORY_AND_DISK());
       KeepRounds.Result r = KeepRounds.run(laterByEarlier, members.filter(t -> large.contains(t._2().label))
           .mapValues(m -> KeepRounds.UNDECIDED), partitioner, localGroupRows);
       laterByEarlier.unpersist(false);
       keepRounds = r.rounds;
-      status = members.leftOuterJoin(r.status, partitioner).mapValues(t -> t._2().orElse(KeepRounds.UNDECIDED));
       roundsStatus = r.status;
+      decidedInRounds = r.status.filter(t -> t._2() != KeepRounds.UNDECIDED);
+      // Left for one task: the smaller groups, and what the rounds left undecided with the pairs among them.
+      pending = members.subtractByKey(decidedInRounds, partitioner);
+      JavaPairRDD<Object, Member> left = pending;
+      pendingPairs = byEarlier.join(left, partitioner).mapToPair(t -> new Tuple2<>(t._2()._1().later, t._2()._1()))
+          .join(left, partitioner).mapToPair(t -> new Tuple2<>(t._2()._1().label,
+              new GreedyKeep.Edge(t._2()._1().earlier.id, t._1(), t._2()._1().score)));
     }
 
-    // The undecided members (every member of the smaller groups) decided one group per task, from ranks and pairs.
-    JavaPairRDD<Object, Member> pending = members.join(status.filter(t -> t._2() == KeepRounds.UNDECIDED), partitioner)
-        .mapValues(Tuple2::_1);
-    JavaPairRDD<Object, GreedyKeep.Edge> pendingPairs = directed.mapToPair(d -> new Tuple2<Object, Directed>(d.earlier.id, d))
-        .join(pending, partitioner).mapToPair(t -> new Tuple2<>(t._2()._1().later, t._2()._1()))
-        .join(pending, partitioner).mapToPair(t -> new Tuple2<>(t._2()._1().label,
-            new GreedyKeep.Edge(t._2()._1().earlier.id, t._1(), t._2()._1().score)));
+    // The members left decided one group per task, from ranks and pairs.
     MaxAccumulator largestLocal = new MaxAccumulator();
     spark.sparkContext().register(largestLocal, "gte-dedup-largest-local-group");
     JavaPairRDD<Object, Byte> local = pending.mapToPair(t -> new Tuple2<>(t._2().label, t._2().rank))
@@ -187,12 +192,11 @@ public final class NearDuplicateGroups {
           }
           return out.iterator();
         });
-    JavaPairRDD<Object, Byte> decided = status.filter(t -> t._2() != KeepRounds.UNDECIDED).union(local)
+    JavaPairRDD<Object, Byte> decided = (decidedInRounds == null ? local : decidedInRounds.union(local))
         .partitionBy(partitioner).persist(StorageLevel.MEMORY_AND_DISK());
 
     // A removed member points at its best-scoring kept near-duplicate before it (on a tie, the earliest).
-    JavaPairRDD<Object, Tuple2<KeepRank, Double>> pointers = directed
-        .mapToPair(d -> new Tuple2<Object, Directed>(d.earlier.id, d))
+    JavaPairRDD<Object, Tuple2<KeepRank, Double>> pointers = byEarlier
         .join(decided.filter(t -> t._2() == KeepRounds.KEPT), partitioner)
         .mapToPair(t -> new Tuple2<>(t._2()._1().later, new Tuple2<>(t._2()._1().earlier, t._2()._1().score)))
         .reduceByKey(partitioner, (x, y) -> x._2() > y._2() || (x._2().equals(y._2()) && x._1().compareTo(y._1()) < 0)
@@ -219,7 +223,7 @@ public final class NearDuplicateGroups {
           + "for " + removed + " of them; the groups are inconsistent and nothing was written.");
     }
     decided.unpersist(false);
-    directed.unpersist(false);
+    byEarlier.unpersist(false);
     members.unpersist(false);
     if (roundsStatus != null) {
       roundsStatus.unpersist(false);
