@@ -135,7 +135,12 @@ public final class UnitVectorBlocks {
   public static JavaRDD<VectorBlock> read(Dataset<Row> table, int blockRows, LongAccumulator nulls) {
     Dataset<Row> two = table.select(VectorTable.ID, VectorTable.VECTOR);
     DataType idType = two.schema().apply(0).dataType();
-    return two.queryExecution().toRdd().toJavaRDD().mapPartitions((Iterator<InternalRow> it) -> {
+    // Planned as a SQL execution of its own, as Dataset.rdd() is, so that the scan reports the
+    // files it opened (JobCosts counts them) and the read shows in the SQL tab.
+    org.apache.spark.sql.execution.QueryExecution qe = two.queryExecution();
+    org.apache.spark.rdd.RDD<InternalRow> rows = org.apache.spark.sql.execution.SQLExecution.withNewExecutionId(qe,
+        scala.Option.apply("gte: read vectors"), qe::toRdd);
+    return rows.toJavaRDD().mapPartitions((Iterator<InternalRow> it) -> {
       scala.Function1<Object, Object> toId = CatalystTypeConverters.createToScalaConverter(idType);
       return VectorRows.blocks(new WithVector(it, nulls), blockRows, r -> toId.apply(r.get(0, idType)),
           (r, id) -> unit(r.getArray(1), id));
