@@ -40,29 +40,35 @@ if [ ! -f "$WORK/vectors/_gte_metrics.json" ]; then
     --commit-rows $(( (DOCS + SLICES - 1) / SLICES )) --partitions $(( (FILES + SLICES - 1) / SLICES ))
 fi
 
-# One vector file a partition: files are about 1.6 KB a row, so this size keeps them apart.
+# One vector file a partition by default: files are about 1.6 KB a row, so this size keeps them
+# apart. PARTITION_BYTES sets another split size (fewer, larger partitions); TAG names the outputs
+# of such a variant (similarity$TAG, ...) so that several shapes share one embedded table.
 ROWS_PER_FILE=$(( (DOCS + FILES - 1) / FILES ))
-SPLIT=$(( ROWS_PER_FILE * 1600 + 4096 ))
+SPLIT=${PARTITION_BYTES:-$(( ROWS_PER_FILE * 1600 + 4096 ))}
+TAG=${TAG:-}
 export GTE_JAVA_OPTS="-Xmx2g -Dspark.driver.maxResultSize=64m -Dspark.sql.files.maxPartitionBytes=$SPLIT -Dspark.sql.files.openCostInBytes=1024"
-[ -f "$WORK/similarity/_gte_metrics.json" ] || "$LOCAL" similarity --self --approx --input "$WORK/vectors" \
-  --top-k 10 --nlist "$NLIST" --nprobe "$NPROBE" --output "$WORK/similarity" --mode overwrite
-[ -f "$WORK/dedup/_gte_metrics.json" ] || "$LOCAL" dedup --input "$WORK/vectors" --nlist "$NLIST" \
-  --nprobe "$NPROBE" --output "$WORK/dedup" --mode overwrite
-[ -f "$WORK/cluster/_gte_metrics.json" ] || "$LOCAL" cluster --input "$WORK/vectors" --k "$K" --max-iter 5 \
-  --output "$WORK/cluster" --mode overwrite
+[ -f "$WORK/similarity$TAG/_gte_metrics.json" ] || "$LOCAL" similarity --self --approx --input "$WORK/vectors" \
+  --top-k 10 --nlist "$NLIST" --nprobe "$NPROBE" --output "$WORK/similarity$TAG" --mode overwrite
+[ -f "$WORK/dedup$TAG/_gte_metrics.json" ] || "$LOCAL" dedup --input "$WORK/vectors" --nlist "$NLIST" \
+  --nprobe "$NPROBE" --output "$WORK/dedup$TAG" --mode overwrite
+[ -f "$WORK/cluster$TAG/_gte_metrics.json" ] || "$LOCAL" cluster --input "$WORK/vectors" --k "$K" --max-iter 5 \
+  --output "$WORK/cluster$TAG" --mode overwrite
 
 echo
-echo "scale model: $DOCS docs, $FILES files, nlist $NLIST, nprobe $NPROBE, k $K (work folder $WORK)"
-printf '%-11s %8s %8s %14s %12s %12s %10s %9s\n' stage seconds tasks "driver MiB" "task result" shuffle "input" recall
-for stage in vectors similarity dedup cluster; do
+echo "scale model: $DOCS docs, $FILES files, split $SPLIT bytes, nlist $NLIST, nprobe $NPROBE, k $K (work folder $WORK)"
+# input: Spark's input metric (it counts reads of cached blocks, and misses Parquet's vectored
+# reads); scanned: the size of the files the stage's scans selected (docs/scale.md).
+printf '%-12s %8s %8s %11s %12s %11s %11s %11s %7s\n' stage seconds tasks "driver MiB" "task result" shuffle \
+  input scanned recall
+for stage in vectors "similarity$TAG" "dedup$TAG" "cluster$TAG"; do
   python3 - "$WORK/$stage/_gte_metrics.json" "$stage" <<'EOF'
 import json, sys
 m = json.load(open(sys.argv[1]))
 def g(k, d="-"):
     return m.get(k, d)
 mb = lambda v: "-" if v in ("-", None) else "%.1f MB" % (float(v) / 1e6)
-print("%-11s %8s %8s %14s %12s %12s %10s %9s" % (sys.argv[2], g("seconds"), g("tasks"), g("driverPeakHeapMiB"),
+print("%-12s %8s %8s %11s %12s %11s %11s %11s %7s" % (sys.argv[2], g("seconds"), g("tasks"), g("driverPeakHeapMiB"),
       mb(g("largestTaskResultBytes")), mb(g("shuffleBytesWritten")), mb(g("inputBytesRead")),
-      g("recallAtK")))
+      mb(g("fileBytesScanned")), g("recallAtK")))
 EOF
 done
