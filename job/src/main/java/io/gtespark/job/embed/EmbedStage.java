@@ -158,8 +158,12 @@ public final class EmbedStage implements Stage {
     StreamCommits streamPlan = stream ? new StreamCommits(spark, new StreamCommits.Source(options.get("--input"),
         inputFormat, options.get("--checkpoint"), options.get("--trigger"), options.get("--max-files-per-trigger"),
         options.get("--max-bytes-per-trigger")), mode == OutputMode.MERGE) : null;
+    // A sliced run over a Delta table whose files hold its rows reads them as files, so that each
+    // slice reads only its own files (Delta's scan reads every file whatever the filter).
+    boolean deltaAsFiles = delta != null && !stream && since == null && slicing.enabled() && delta.readableAsFiles();
     Dataset<Row> input = stream ? streamPlan.read()
         : since != null ? delta.changesAfter(since, idCol)
+        : deltaAsFiles ? delta.files()
         : delta != null ? delta.snapshot() : TableReader.read(spark, options.get("--input"), inputFormat);
     List<String> partitionBy = stream ? partitionsOfStream(options) : options.getAll("--partition-by").isEmpty()
         ? InputPartitions.of(spark, options.get("--input"), inputFormat, input)
@@ -207,8 +211,8 @@ public final class EmbedStage implements Stage {
     EmbedRun run = new EmbedRun(spark, System.out, spec, identity, columns, counters, writer, written, idCol,
         textCols, outputCols, input, partitions);
     SlicedCommits sliced = stream || since != null || !slicing.enabled() ? null
-        : SlicedCommits.plan(spark, slicing, options, location, identity, mode == OutputMode.MERGE, delta, resumed,
-            input, sliceKeys, idCol, cursor);
+        : SlicedCommits.plan(spark, slicing, options, location, identity, mode == OutputMode.MERGE, delta,
+            deltaAsFiles, resumed, input, sliceKeys, idCol, cursor);
     CommitPlan plan = stream ? streamPlan
         : since != null ? new ChangeFeedMerge(cursor, since, deletedIds)
         : sliced != null && sliced.worthSlicing() ? sliced

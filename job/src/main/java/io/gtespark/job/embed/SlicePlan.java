@@ -26,8 +26,10 @@ import org.apache.spark.sql.functions;
  * was planned on. An input read from files is cut by file: each slice is a list of whole files
  * of about {@code --commit-rows} rows, read by a filter on the scan's file path that Spark applies
  * to the listing, so every slice reads only its own files and the run reads its input once.
- * Other inputs (a Delta table, whose scan ignores such a filter; a catalog view) are cut by a hash
- * of the id or of the whole row, so each slice scans the input. Either way the same input gives
+ * A Delta table whose data files hold its rows (no reader features, no partition columns) is read
+ * from its files at the pinned version and cut the same way. Other inputs (a Delta table with
+ * deletion vectors, column mapping or partitions, whose own scan ignores such a filter; a catalog
+ * view) are cut by a hash of the id or of the whole row, so each slice scans the input. Either way the same input gives
  * the same slices on every run; each slice commits with {@code txnVersion} = its number, and a
  * rerun starts after the last number the table recorded for the run id.
  *
@@ -69,8 +71,10 @@ public final class SlicePlan {
    * packed in order into slices of at least {@code commitRows} rows (the last may have fewer). A
    * file with more rows than that is cut into {@code ceil(rows / commitRows)} slices by a hash of
    * the key columns, each reading only that file: only such files are read more than once.
+   * {@code inputVersion}: the Delta version whose files these are (a resume reads that version), else null.
    */
-  public static SlicePlan ofFiles(String runId, Map<String, Long> rowsPerFile, long commitRows, String fingerprint) {
+  public static SlicePlan ofFiles(String runId, Map<String, Long> rowsPerFile, long commitRows, String fingerprint,
+      Long inputVersion) {
     List<FileSlice> slices = new ArrayList<>();
     List<String> pack = new ArrayList<>();
     long rows = 0;
@@ -95,7 +99,7 @@ public final class SlicePlan {
     if (!pack.isEmpty() || slices.isEmpty()) {
       slices.add(new FileSlice(pack, 0, 1));
     }
-    return new SlicePlan(runId, slices.size(), total, fingerprint, null, slices);
+    return new SlicePlan(runId, slices.size(), total, fingerprint, inputVersion, slices);
   }
 
   /** A slice cut by file: its files, and which hash part of them ({@code part} of {@code parts}; 1: all rows). */

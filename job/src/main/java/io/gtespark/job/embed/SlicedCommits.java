@@ -50,11 +50,13 @@ final class SlicedCommits implements CommitPlan {
   /**
    * This run's slices: the saved plan of the same run (refused when the input changed since it
    * was planned), or a new plan after counting the input (a merge also checks its ids are unique).
-   * {@code resumed}: what {@link #resumedAppend} found; {@code cursor}: the source-version record
-   * of a merge over a Delta input, else null.
+   * {@code deltaAsFiles}: the Delta input is read from its data files ({@link DeltaSource#files()}),
+   * so it can be cut by file; {@code resumed}: what {@link #resumedAppend} found; {@code cursor}:
+   * the source-version record of a merge over a Delta input, else null.
    */
   static SlicedCommits plan(SparkSession spark, SliceSettings slicing, StageOptions options, String location,
-      ModelIdentity identity, boolean merge, DeltaSource delta, SlicePlan resumed, Dataset<Row> input,
+      ModelIdentity identity, boolean merge, DeltaSource delta, boolean deltaAsFiles, SlicePlan resumed,
+      Dataset<Row> input,
       List<String> keyCols, String idCol, ChangeFeedCursor cursor) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     String fingerprint = delta != null ? InputFingerprint.ofDelta(options.get("--input"), delta.version())
@@ -66,8 +68,9 @@ final class SlicedCommits implements CommitPlan {
       plan.requireSameInput(fingerprint, options.get("--input"));
     } else {
       Long unique = merge ? DeltaMerge.requireUniqueIds(input, idCol, "the input") : null;
-      if (SlicePlan.canCutByFile(input, delta != null)) {
-        plan = SlicePlan.ofFiles(runId, SlicePlan.rowsPerFile(input), slicing.commitRows(), fingerprint);
+      if (SlicePlan.canCutByFile(input, delta != null && !deltaAsFiles)) {
+        plan = SlicePlan.ofFiles(runId, SlicePlan.rowsPerFile(input), slicing.commitRows(), fingerprint,
+            delta == null ? null : delta.version());
         counted = plan.rowsIn();
       } else {
         counted = unique != null ? unique : input.count();

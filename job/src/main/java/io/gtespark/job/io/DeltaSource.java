@@ -93,6 +93,32 @@ public final class DeltaSource {
     return spark.read().format("delta").option("versionAsOf", version).load(location);
   }
 
+  /**
+   * True when this table's data files, read as plain Parquet with its schema, are its rows: no
+   * reader feature (reader protocol version 1: no deletion vectors, column mapping or type
+   * widening) and no partition columns (whose values live in the log, not the files). Then a
+   * sliced run can read {@link #files()} a slice at a time instead of scanning the table per slice.
+   */
+  public boolean readableAsFiles() {
+    Row detail = DeltaTable.forPath(spark, location).detail().first();
+    return detail.getInt(detail.fieldIndex("minReaderVersion")) == 1
+        && detail.getList(detail.fieldIndex("partitionColumns")).isEmpty();
+  }
+
+  /**
+   * The table as of {@link #version()} read from its data files as Parquet (only when
+   * {@link #readableAsFiles()}): the same rows as {@link #snapshot()}, from a file scan whose
+   * filter on {@code _metadata.file_path} Spark applies to the file list, which Delta's scan does not.
+   */
+  public Dataset<Row> files() {
+    Dataset<Row> snapshot = snapshot();
+    String[] files = snapshot.inputFiles();
+    if (files.length == 0) {
+      return snapshot;
+    }
+    return spark.read().schema(snapshot.schema()).parquet(files);
+  }
+
   /** Refuses a {@code --since-version} that is not a version of this table (negative, or after its latest). */
   public void requireVersion(long since) {
     if (since < 0 || since > version) {
