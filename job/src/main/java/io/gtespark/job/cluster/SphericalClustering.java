@@ -135,9 +135,12 @@ final class SphericalClustering {
     ClusterStats stats;
     double silhouette;
     try {
-      stats = data.blocks()
-          .mapPartitions((Iterator<VectorBlock> it) -> List.of(ClusterStats.of(it, centres.value(), keep)).iterator())
-          .treeReduce(ClusterStats::add);
+      // Combined by cluster on the executors: a dense k x d partial from every task would reach
+      // the driver about sqrt(partitions) times over (66 MB at k 1000 and 1,000 partitions).
+      int reducers = Math.max(1, Math.min(k, jsc.defaultParallelism()));
+      stats = ClusterStats.of(data.blocks()
+          .mapPartitionsToPair((Iterator<VectorBlock> it) -> ClusterStats.cells(it, centres.value(), keep))
+          .reduceByKey(ClusterStats.Cell::add, reducers).collect(), model.centroids.length, model.centroids[0].length);
       Broadcast<CosineSilhouette> measure = jsc.broadcast(stats.silhouette());
       try {
         silhouette = data.blocks().mapPartitions((Iterator<VectorBlock> it) -> List.of(
