@@ -162,11 +162,16 @@ public final class DedupStage implements Stage {
       Column isCopy = functions.col(VectorTable.ID).notEqual(functions.col("_rep." + VectorTable.ID))
           .and(functions.coalesce(functions.col(VectorTable.VECTOR).equalTo(functions.col("_rep." + VectorTable.VECTOR)),
               functions.lit(false)));
-      Dataset<Row> copies = cache.add(keyed.filter(isCopy).select(functions.col(VectorTable.ID),
+      // Persisted once, marked: the copies and the distinct vectors are both read from it, so the
+      // input is scanned for the grouping once (twice: the hash groups and the rows they join),
+      // not once more for each of them.
+      Dataset<Row> marked = cache.add(keyed.select(functions.col(VectorTable.ID), functions.col(VectorTable.VECTOR),
+          functions.col(NearDuplicateGroups.ORDER), isCopy.as("_is_copy"),
           functions.col("_rep." + VectorTable.ID).as("_copy_of")).persist(StorageLevel.MEMORY_AND_DISK()));
-      Dataset<Row> distinct = cache.add(keyed.filter(functions.not(isCopy)).select(functions.col(VectorTable.ID),
-          functions.col(VectorTable.VECTOR), functions.col(NearDuplicateGroups.ORDER))
-          .persist(StorageLevel.MEMORY_AND_DISK()));
+      Dataset<Row> copies = marked.filter(functions.col("_is_copy"))
+          .select(functions.col(VectorTable.ID), functions.col("_copy_of"));
+      Dataset<Row> distinct = marked.filter(functions.not(functions.col("_is_copy"))).select(
+          functions.col(VectorTable.ID), functions.col(VectorTable.VECTOR), functions.col(NearDuplicateGroups.ORDER));
       long copyCount = copies.count();
       long distinctCount = distinct.count();
       metrics.put("exactCopies", copyCount).put("distinctVectors", distinctCount);
