@@ -35,6 +35,18 @@ class ResumableEmbedTest extends SharedSparkSession {
     return OutputIdentity.readJson(new org.apache.hadoop.fs.Path(out, RunMetrics.FILE), new Configuration());
   }
 
+  /**
+   * 120 rows in 12 partitions of long texts (about 18 KB, of which the model reads 128 tokens):
+   * the input's bytes outweigh what the Delta logs' own reads add to the input metric, and
+   * embedding them costs no more than short ones.
+   */
+  private static Dataset<Row> longTexts() {
+    return spark.range(0, 120, 1, 12).selectExpr("id", "concat_ws(' ', transform(sequence(1, 2800), x -> "
+        + "element_at(split('lake table vector slice commit driver file cell query row batch model token shard "
+        + "merge stream index cluster scale spark delta parquet', ' '), cast(pmod(hash(id, x), 22) + 1 as int)))) "
+        + "AS text");
+  }
+
   private static Dataset<Row> delta(String path) {
     return spark.read().format("delta").load(path);
   }
@@ -118,20 +130,15 @@ class ResumableEmbedTest extends SharedSparkSession {
 
   @Test
   void aSlicedEmbedOfManyFilesReadsEachInputByteAboutOnce() throws Exception {
-    // Long texts (about 9 KB, of which the model reads 128 tokens): the input's bytes outweigh what
-    // the Delta log's own reads add to the metric, and embedding them costs no more than short ones.
     String input = path("sliced-files-parquet");
-    spark.range(0, 240, 1, 12).selectExpr("id", "concat_ws(' ', transform(sequence(1, 1400), x -> element_at("
-        + "split('lake table vector slice commit driver file cell query row batch model token shard merge "
-        + "stream index cluster scale spark delta parquet', ' '), cast(pmod(hash(id, x), 22) + 1 as int)))) AS text")
-        .write().parquet(input);
+    longTexts().write().parquet(input);
     long inputBytes;
     try (java.util.stream.Stream<Path> files = Files.list(java.nio.file.Paths.get(input))) {
       inputBytes = files.filter(f -> f.toString().endsWith(".parquet")).mapToLong(f -> f.toFile().length()).sum();
     }
     String table = path("sliced-files-table");
     String[] cmd = {"embed", "--input", input, "--text-col", "text", "--id-col", "id", "--output", table,
-        "--output-format", "delta", "--mode", "append", "--commit-rows", "40"};
+        "--output-format", "delta", "--mode", "append", "--commit-rows", "20"};
     // Spark's input metric misses the column chunks Parquet reads with vectored IO (on other
     // threads): without it, the metric counts every byte the tasks read.
     spark.conf().set(VECTORED_IO, "false");
@@ -144,9 +151,9 @@ class ResumableEmbedTest extends SharedSparkSession {
     assertEquals(0, run.exitCode, run.err);
     Map<String, String> m = metrics(table);
     assertEquals("files", m.get("slicesCutBy"), m.toString());
-    assertEquals("6", m.get("slicesCommitted"), "twelve files of 20 rows in slices of two files: " + m);
-    assertEquals("240", m.get("rowsEmbedded"), m.toString());
-    assertEquals(240, delta(table).select("id").distinct().count());
+    assertEquals("6", m.get("slicesCommitted"), "twelve files of 10 rows in slices of two files: " + m);
+    assertEquals("120", m.get("rowsEmbedded"), m.toString());
+    assertEquals(120, delta(table).select("id").distinct().count());
     // Cut by a hash, each of the six slices would scan all twelve files: six times the input.
     long read = Long.parseLong(m.get("inputBytesRead"));
     assertTrue(read >= 0.9 * inputBytes && read <= 1.3 * inputBytes, "read " + read + " bytes of an input of "
@@ -180,10 +187,7 @@ class ResumableEmbedTest extends SharedSparkSession {
   @Test
   void aSlicedEmbedOfADeltaTableReadsEachOfItsFilesOnce() throws Exception {
     String input = path("sliced-delta-input");
-    spark.range(0, 240, 1, 12).selectExpr("id", "concat_ws(' ', transform(sequence(1, 1400), x -> element_at("
-        + "split('lake table vector slice commit driver file cell query row batch model token shard merge "
-        + "stream index cluster scale spark delta parquet', ' '), cast(pmod(hash(id, x), 22) + 1 as int)))) AS text")
-        .write().format("delta").save(input);
+    longTexts().write().format("delta").save(input);
     long inputBytes;
     try (java.util.stream.Stream<Path> files = Files.list(java.nio.file.Paths.get(input))) {
       inputBytes = files.filter(f -> f.toString().endsWith(".parquet")).mapToLong(f -> f.toFile().length()).sum();
@@ -193,7 +197,7 @@ class ResumableEmbedTest extends SharedSparkSession {
     CommandLineRun run;
     try {
       run = CommandLineRun.of(spark, "embed", "--input", input, "--text-col", "text", "--id-col", "id", "--output",
-          table, "--output-format", "delta", "--mode", "append", "--commit-rows", "40");
+          table, "--output-format", "delta", "--mode", "append", "--commit-rows", "20");
     } finally {
       spark.conf().unset(VECTORED_IO);
     }
@@ -201,7 +205,7 @@ class ResumableEmbedTest extends SharedSparkSession {
     Map<String, String> m = metrics(table);
     assertEquals("files", m.get("slicesCutBy"), m.toString());
     assertEquals("6", m.get("slicesCommitted"), m.toString());
-    assertEquals(240, delta(table).select("id").distinct().count());
+    assertEquals(120, delta(table).select("id").distinct().count());
     // Delta's own scan reads every file whatever the slice's filter: six slices would read 6x.
     long read = Long.parseLong(m.get("inputBytesRead"));
     assertTrue(read >= 0.9 * inputBytes && read <= 1.3 * inputBytes, "read " + read + " bytes of a Delta input of "

@@ -91,8 +91,19 @@ class ScaleShapeTest extends SharedSparkSession {
     assertTrue(Double.parseDouble(search.get("recallAtK")) > 0.5, search.toString());
     assertEquals(String.valueOf(20_000 * 10), search.get("rowsOut"));
 
-    // dedup runs the same search (its grouping at scale is the test below); cluster trains with the same
-    // spherical k-means passes. submit/scale-model.sh runs both at this shape.
+    // dedup runs the same search (its grouping at scale is the test below). submit/scale-model.sh
+    // runs it at this shape.
+  }
+
+  @Test
+  void clusteringIntoAThousandClustersAtManyPartitionsStaysUnderASmallDriverLimit() throws Exception {
+    // What every partition learns of the clusters (sizes, sums, nearest rows) is k x d numbers: a
+    // dense partial from each task, added by a tree, reached the driver as 20 partials of 3 MB here.
+    Map<String, String> m = run("scale-cluster", "cluster", "--input", table, "--k", "1000", "--max-iter", "2",
+        "--output", path("scale-cluster"));
+    assertEquals("1000", m.get("k"), m.toString());
+    long clustered = spark.read().parquet(path("scale-cluster") + "/assignments").count();
+    assertEquals(20_000, clustered);
   }
 
   /**
