@@ -9,7 +9,7 @@
 #
 # Steps (each skipped when its output exists, so a rerun resumes):
 #   1. corpus: DOCS generated English documents, split into FILES JSON-lines files;
-#   2. embed: a sliced Delta append (the int8 model, DOCS/50 rows a commit: 50 slices), written
+#   2. embed: a sliced Delta append (the int8 model, at least SLICES commits, 50 by default), written
 #      as FILES vector files;
 #   3. similarity --self --approx, dedup and cluster over those files, one file a partition,
 #      with -Xmx2g and spark.driver.maxResultSize=64m;
@@ -33,17 +33,21 @@ if [ ! -d "$WORK/docs" ]; then
   mv "$WORK/docs.tmp" "$WORK/docs"
 fi
 
-# Each slice writes FILES/SLICES files, so the table holds about FILES vector files.
+# A slice is whole files of at least --commit-rows rows, so it overshoots by up to one file: a
+# file's rows less keeps the count of slices at SLICES or more. Each slice writes FILES/SLICES
+# files, so the table holds about FILES vector files.
+ROWS_PER_FILE=$(( (DOCS + FILES - 1) / FILES ))
+COMMIT_ROWS=$(( DOCS / SLICES - ROWS_PER_FILE ))
+[ "$COMMIT_ROWS" -ge 1 ] || COMMIT_ROWS=1
 if [ ! -f "$WORK/vectors/_gte_metrics.json" ]; then
   GTE_JAVA_OPTS="-Xmx2g" "$LOCAL" embed --input "$WORK/docs" --format json --text-col text --id-col id \
     --model bge-small-en-v1.5-q --output "$WORK/vectors" --output-format delta --mode append \
-    --commit-rows $(( (DOCS + SLICES - 1) / SLICES )) --partitions $(( (FILES + SLICES - 1) / SLICES ))
+    --commit-rows "$COMMIT_ROWS" --partitions $(( (FILES + SLICES - 1) / SLICES ))
 fi
 
 # One vector file a partition by default: files are about 1.6 KB a row, so this size keeps them
 # apart. PARTITION_BYTES sets another split size (fewer, larger partitions); TAG names the outputs
 # of such a variant (similarity$TAG, ...) so that several shapes share one embedded table.
-ROWS_PER_FILE=$(( (DOCS + FILES - 1) / FILES ))
 SPLIT=${PARTITION_BYTES:-$(( ROWS_PER_FILE * 1600 + 4096 ))}
 TAG=${TAG:-}
 export GTE_JAVA_OPTS="-Xmx2g -Dspark.driver.maxResultSize=64m -Dspark.sql.files.maxPartitionBytes=$SPLIT -Dspark.sql.files.openCostInBytes=1024"
