@@ -7,6 +7,7 @@ import io.gtespark.job.bench.CorpusStage;
 import io.gtespark.job.cluster.ClusterStage;
 import io.gtespark.job.dedup.DedupStage;
 import io.gtespark.job.embed.EmbedStage;
+import io.gtespark.job.index.IndexStage;
 import io.gtespark.job.pipeline.PipelineStage;
 import io.gtespark.job.similarity.SimilarityStage;
 import io.gtespark.udf.SettingException;
@@ -32,7 +33,7 @@ public final class GteSparkMain {
 
   static {
     for (Stage s : new Stage[] {new EmbedStage(), new SimilarityStage(), new ClusterStage(), new DedupStage(),
-        new PipelineStage(), new BenchStage(), new CorpusStage()}) {
+        new IndexStage(), new PipelineStage(), new BenchStage(), new CorpusStage()}) {
       STAGES.put(s.name(), s);
     }
   }

@@ -27,6 +27,7 @@ public final class TableWriter {
   private long txnVersion = -1;
   private List<String> partitionBy = List.of();
   private String newTable;
+  private Map<String, String> properties = Map.of();
 
   public TableWriter(SparkSession spark, String output, OutputFormat format, OutputMode mode) {
     this.spark = spark;
@@ -59,6 +60,15 @@ public final class TableWriter {
    */
   public TableWriter partitionBy(List<String> columns) {
     this.partitionBy = List.copyOf(columns);
+    return this;
+  }
+
+  /**
+   * Table properties a new Delta table gets in the commit that creates it, beside the model's
+   * identity (an index records its source and cells this way).
+   */
+  public TableWriter withProperties(Map<String, String> properties) {
+    this.properties = Map.copyOf(properties);
     return this;
   }
 
@@ -286,6 +296,9 @@ public final class TableWriter {
       writer = writer.partitionedBy(org.apache.spark.sql.functions.col(partitionBy.get(0)), rest);
     }
     for (Map.Entry<String, String> e : (identity == null ? Map.<String, String>of() : identity.toProperties()).entrySet()) {
+      writer = writer.tableProperty(e.getKey(), e.getValue());
+    }
+    for (Map.Entry<String, String> e : properties.entrySet()) {
       writer = writer.tableProperty(e.getKey(), e.getValue());
     }
     return writer;

@@ -20,6 +20,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 import scala.Tuple2;
@@ -59,13 +60,13 @@ public final class IvfTopK {
     }
 
     /** Cells for a corpus of {@code rows}: the setting, else about 4 sqrt(rows), within [1, 262144]. */
-    int cellsFor(long rows) {
+    public int cellsFor(long rows) {
       long want = nlist > 0 ? nlist : Math.round(4 * Math.sqrt(rows));
       return (int) Math.max(1, Math.min(Math.min(want, 1 << 18), rows));
     }
 
     /** Training rows: the setting, else 40 per cell (FAISS asks for at least 39), at least 10,000. */
-    long sampleFor(long rows, int cells) {
+    public long sampleFor(long rows, int cells) {
       long want = trainSample > 0 ? trainSample : Math.max(40L * cells, 10_000);
       return Math.min(want, rows);
     }
@@ -173,67 +174,176 @@ public final class IvfTopK {
     int groups = (int) Math.max(1, Math.min(nlist, Math.max((nd + settings.unitRows - 1) / settings.unitRows,
         4L * parallelism)));
     int[] groupOf = SphericalKMeans.groupLocally(model.centroids, groups, 10, settings.seed);
-    Broadcast<int[]> cellGroups = cache.add(jsc.broadcast(groupOf));
-    int cells = nlist;
-    long[] docsPerCell;
-    long[] queriesPerGroup;
-    if (self) {
-      long[][] counts = countCells(routedQueries, cellGroups, cells, groups, true, true, parallelism);
-      docsPerCell = counts[0];
-      queriesPerGroup = counts[1];
-    } else {
-      docsPerCell = countCells(routedCorpus, cellGroups, cells, groups, true, false, parallelism)[0];
-      queriesPerGroup = countCells(routedQueries, cellGroups, cells, groups, false, true, parallelism)[1];
-    }
-    long[] docsPerGroup = new long[groups];
-    for (int c = 0; c < nlist; c++) {
-      docsPerGroup[groupOf[c]] += docsPerCell[c];
-    }
-    long queryCopies = Arrays.stream(queriesPerGroup).sum();
-    System.out.printf("similarity --approx: %d corpus rows in cells (largest %d), %d queries routed to %d cells "
-        + "each (%.1f cell groups each) in %.1f s%n", nd, Arrays.stream(docsPerCell).max().orElse(0), nq, nprobe,
-        queryCopies / (double) nq, (System.nanoTime() - t0) / 1e9);
-    int[] chunks = chunks(docsPerGroup, settings.unitRows);
-    Broadcast<int[]> docChunks = cache.add(jsc.broadcast(chunks));
-
-    // Unit of work (group, doc chunk): at most about unitRows corpus rows, held while the queries
-    // that probe its cells stream past a packet at a time (a packet is at most one input block).
-    // Rows cross the shuffle as one packet per input block and unit, and the sort puts a unit's
-    // corpus packets before its query packets, so no task holds an unbounded side. In a self
-    // search a row's corpus packet also carries the cells it probes in its own group, so a row
-    // travels there once, as both.
-    JavaPairRDD<Long, CellPacket> docs = routedCorpus.flatMapToPair(b ->
-        b.docPackets(cellGroups.value(), docChunks.value(), self).iterator());
-    JavaPairRDD<Long, CellPacket> probes = routedQueries.flatMapToPair(b ->
-        b.queryPackets(cellGroups.value(), docChunks.value(), self).iterator());
-    // Enough partitions that each sorts about 64 MiB of packets (a reduce task sorts all of its
-    // packets before it scores the first unit), and the units spread over them by their work.
-    long packetBytes = (nd + queryCopies - (self ? nq : 0)) * 4L * model.centroids[0].length;
-    int totalUnits = Arrays.stream(chunks).sum();
-    int partitions = (int) Math.min(totalUnits, Math.max(Math.max(
-        Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")), 2 * parallelism),
-        Math.min(100_000, packetBytes / (64L << 20) + 1)));
-    UnitPartitioner partitioner = UnitPartitioner.balanced(docsPerGroup, queriesPerGroup, chunks, partitions);
-    JavaRDD<Tuple2<Object, TopKHeap>> partial = sortedByUnit(docs.union(probes), partitioner)
-        .mapPartitions(new ScoreUnits(k, excludeSelf, minScore, self, pairsScored, unitDocs, unitQueries));
-    RecallProbe probe = RecallProbe.prepare(queryData.blocks(), corpusData.blocks(), k, excludeSelf, minScore,
-        recallSample, settings.seed);
-    RecallProbe.Tap tap = probe == null ? null : probe.tap(spark.sparkContext());
-    Dataset<Row> result = TopKCandidates.rank(spark, partial, TopKCandidates.schema(queries, corpus), tap);
-
-    long[] sorted = docsPerCell.clone();
-    Arrays.sort(sorted);
     stats.put("nlist", nlist);
     stats.put("nprobe", nprobe);
     stats.put("trainRows", sample.rows());
     stats.put("trainIterations", model.iterations);
-    stats.put("cellRowsMin", sorted[0]);
-    stats.put("cellRowsMedian", sorted[sorted.length / 2]);
-    stats.put("cellRowsMax", sorted[sorted.length - 1]);
-    stats.put("emptyCells", Arrays.stream(sorted).filter(n -> n == 0).count());
+    Scoring scoring = new Scoring(spark, queryData, corpusData, self, routedQueries, routedCorpus, model.centroids,
+        groupOf, groups, nprobe, t0);
+    Result result = scoring.score(TopKCandidates.schema(queries, corpus), k, excludeSelf, minScore, settings,
+        recallSample, corpusData.blocks(), cache, pairsScored, stats, unitDocs, unitQueries);
     stats.put("cellGroups", groups);
-    stats.put("queryCopies", queryCopies);
-    return new Result(result, queryData, corpusData, stats, unitDocs, unitQueries, probe, tap);
+    return result;
+  }
+
+  /**
+   * For every query (id, vector) its approximate {@code k} best rows of an index built before
+   * ({@code StoredCells}: its centroids, their groups and a reader of the rows of any groups):
+   * the queries are routed to their {@code nprobe} nearest cells, and only the groups they probe
+   * are read and scored, as {@link #topK} scores. The recall sample, when asked for, is measured
+   * against exact search over every row of the index (one more pass over it).
+   */
+  public static Result topKInCells(SparkSession spark, Dataset<Row> queries, StoredCells index, int k,
+      double minScore, Settings settings, int recallSample, SearchCache cache, LongAccumulator pairsScored) {
+    Map<String, Object> stats = new LinkedHashMap<>();
+    MaxAccumulator unitDocs = new MaxAccumulator();
+    MaxAccumulator unitQueries = new MaxAccumulator();
+    spark.sparkContext().register(unitDocs, "gte-ivf-unit-docs");
+    spark.sparkContext().register(unitQueries, "gte-ivf-unit-queries");
+    long t0 = System.nanoTime();
+    UnitVectorBlocks queryData = UnitVectorBlocks.cache(queries, settings.blockRows);
+    cache.add(queryData.blocks());
+    float[][] centres = index.centroids();
+    int nprobe = Math.min(settings.nprobe, centres.length);
+    stats.put("nlist", centres.length);
+    stats.put("nprobe", nprobe);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<VectorBlock> centroids = cache.add(jsc.broadcast(SphericalKMeans.Model.block(centres)));
+    JavaRDD<RoutedBlock> routedQueries = routed(queryData.blocks(), cache.add(route(queryData.blocks(), centroids,
+        nprobe).persist(StorageLevel.MEMORY_AND_DISK())), nprobe);
+    // The groups any query probes: at most the index's group count reaches the driver.
+    int[] groupOf = index.groupOf();
+    Broadcast<int[]> cellGroups = cache.add(jsc.broadcast(groupOf));
+    List<Integer> probed = routedQueries.flatMap(b -> {
+      java.util.Set<Integer> g = new java.util.HashSet<>();
+      for (int c : b.cells) {
+        g.add(cellGroups.value()[c]);
+      }
+      return g.iterator();
+    }).distinct().collect();
+    int[] read = probed.stream().mapToInt(Integer::intValue).sorted().toArray();
+    UnitVectorBlocks corpusData = UnitVectorBlocks.cache(index.rowsOfGroups(read), settings.blockRows);
+    cache.add(corpusData.blocks());
+    stats.put("indexGroups", index.groups());
+    stats.put("indexGroupsRead", read.length);
+    stats.put("indexRowsRead", corpusData.rows());
+    System.out.printf("similarity --index: %d queries probe %d of %d cell groups (%d rows read) in %.1f s%n",
+        queryData.rows(), read.length, index.groups(), corpusData.rows(), (System.nanoTime() - t0) / 1e9);
+    if (queryData.rows() == 0 || corpusData.rows() == 0) {
+      return new Result(spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, index.allRows())),
+          queryData, corpusData, stats, unitDocs, unitQueries, null, null);
+    }
+    JavaRDD<RoutedBlock> routedCorpus = routed(corpusData.blocks(), cache.add(route(corpusData.blocks(), centroids,
+        1).persist(StorageLevel.MEMORY_AND_DISK())), 1);
+    Scoring scoring = new Scoring(spark, queryData, corpusData, false, routedQueries, routedCorpus, centres, groupOf,
+        index.groups(), nprobe, System.nanoTime());
+    JavaRDD<VectorBlock> everyRow = recallSample > 0 ? UnitVectorBlocks.read(index.allRows(), settings.blockRows, null)
+        : corpusData.blocks();
+    return scoring.score(TopKCandidates.schema(queries, index.allRows()), k, false, minScore, settings,
+        recallSample, everyRow, cache, pairsScored, stats, unitDocs, unitQueries);
+  }
+
+  /** Both sides cached and routed to one set of grouped cells: what scoring them needs. */
+  private static final class Scoring {
+    private final SparkSession spark;
+    private final UnitVectorBlocks queryData;
+    private final UnitVectorBlocks corpusData;
+    private final boolean self;
+    private final JavaRDD<RoutedBlock> routedQueries;
+    private final JavaRDD<RoutedBlock> routedCorpus;
+    private final float[][] centres;
+    private final int[] groupOf;
+    private final int groups;
+    private final int nprobe;
+    private final long routedSince;
+
+    Scoring(SparkSession spark, UnitVectorBlocks queryData, UnitVectorBlocks corpusData, boolean self,
+        JavaRDD<RoutedBlock> routedQueries, JavaRDD<RoutedBlock> routedCorpus, float[][] centres, int[] groupOf,
+        int groups, int nprobe, long routedSince) {
+      this.spark = spark;
+      this.queryData = queryData;
+      this.corpusData = corpusData;
+      this.self = self;
+      this.routedQueries = routedQueries;
+      this.routedCorpus = routedCorpus;
+      this.centres = centres;
+      this.groupOf = groupOf;
+      this.groups = groups;
+      this.nprobe = nprobe;
+      this.routedSince = routedSince;
+    }
+
+    /**
+     * Counts the cells, packs each side into unit packets, scores every unit and ranks the
+     * partial lists; the recall sample is scored exactly against {@code probeCorpus} first.
+     */
+    Result score(StructType schema, int k, boolean excludeSelf, double minScore, Settings settings, int recallSample,
+        JavaRDD<VectorBlock> probeCorpus, SearchCache cache, LongAccumulator pairsScored, Map<String, Object> stats,
+        MaxAccumulator unitDocs, MaxAccumulator unitQueries) {
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      // Locals, not fields, in what the tasks run: a lambda reading a field would ship this object.
+      boolean self = this.self;
+      int parallelism = spark.sparkContext().defaultParallelism();
+      int nlist = centres.length;
+      long nd = corpusData.rows();
+      long nq = queryData.rows();
+      Broadcast<int[]> cellGroups = cache.add(jsc.broadcast(groupOf));
+      int cells = nlist;
+      long[] docsPerCell;
+      long[] queriesPerGroup;
+      if (self) {
+        long[][] counts = countCells(routedQueries, cellGroups, cells, groups, true, true, parallelism);
+        docsPerCell = counts[0];
+        queriesPerGroup = counts[1];
+      } else {
+        docsPerCell = countCells(routedCorpus, cellGroups, cells, groups, true, false, parallelism)[0];
+        queriesPerGroup = countCells(routedQueries, cellGroups, cells, groups, false, true, parallelism)[1];
+      }
+      long[] docsPerGroup = new long[groups];
+      for (int c = 0; c < nlist; c++) {
+        docsPerGroup[groupOf[c]] += docsPerCell[c];
+      }
+      long queryCopies = Arrays.stream(queriesPerGroup).sum();
+      System.out.printf("similarity --approx: %d corpus rows in cells (largest %d), %d queries routed to %d cells "
+          + "each (%.1f cell groups each) in %.1f s%n", nd, Arrays.stream(docsPerCell).max().orElse(0), nq, nprobe,
+          queryCopies / (double) nq, (System.nanoTime() - routedSince) / 1e9);
+      int[] chunks = chunks(docsPerGroup, settings.unitRows);
+      Broadcast<int[]> docChunks = cache.add(jsc.broadcast(chunks));
+
+      // Unit of work (group, doc chunk): at most about unitRows corpus rows, held while the queries
+      // that probe its cells stream past a packet at a time (a packet is at most one input block).
+      // Rows cross the shuffle as one packet per input block and unit, and the sort puts a unit's
+      // corpus packets before its query packets, so no task holds an unbounded side. In a self
+      // search a row's corpus packet also carries the cells it probes in its own group, so a row
+      // travels there once, as both.
+      JavaPairRDD<Long, CellPacket> docs = routedCorpus.flatMapToPair(b ->
+          b.docPackets(cellGroups.value(), docChunks.value(), self).iterator());
+      JavaPairRDD<Long, CellPacket> probes = routedQueries.flatMapToPair(b ->
+          b.queryPackets(cellGroups.value(), docChunks.value(), self).iterator());
+      // Enough partitions that each sorts about 64 MiB of packets (a reduce task sorts all of its
+      // packets before it scores the first unit), and the units spread over them by their work.
+      long packetBytes = (nd + queryCopies - (self ? nq : 0)) * 4L * centres[0].length;
+      int totalUnits = Arrays.stream(chunks).sum();
+      int partitions = (int) Math.min(totalUnits, Math.max(Math.max(
+          Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions")), 2 * parallelism),
+          Math.min(100_000, packetBytes / (64L << 20) + 1)));
+      UnitPartitioner partitioner = UnitPartitioner.balanced(docsPerGroup, queriesPerGroup, chunks, partitions);
+      JavaRDD<Tuple2<Object, TopKHeap>> partial = sortedByUnit(docs.union(probes), partitioner)
+          .mapPartitions(new ScoreUnits(k, excludeSelf, minScore, self, pairsScored, unitDocs, unitQueries));
+      RecallProbe probe = RecallProbe.prepare(queryData.blocks(), probeCorpus, k, excludeSelf, minScore,
+          recallSample, settings.seed);
+      RecallProbe.Tap tap = probe == null ? null : probe.tap(spark.sparkContext());
+      Dataset<Row> result = TopKCandidates.rank(spark, partial, schema, tap);
+
+      long[] sorted = docsPerCell.clone();
+      Arrays.sort(sorted);
+      stats.put("cellRowsMin", sorted[0]);
+      stats.put("cellRowsMedian", sorted[sorted.length / 2]);
+      stats.put("cellRowsMax", sorted[sorted.length - 1]);
+      stats.put("emptyCells", Arrays.stream(sorted).filter(n -> n == 0).count());
+      stats.put("queryCopies", queryCopies);
+      return new Result(result, queryData, corpusData, stats, unitDocs, unitQueries, probe, tap);
+    }
   }
 
   /**

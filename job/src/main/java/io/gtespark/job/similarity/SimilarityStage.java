@@ -5,6 +5,7 @@ import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.index.LakeIndex;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputFormat;
 import io.gtespark.job.io.OutputMode;
@@ -55,6 +56,9 @@ public final class SimilarityStage implements Stage {
     List<OptionSpec> specs = new ArrayList<>(Arrays.asList(
         OptionSpec.optional("--queries", "spark.gte.similarity.queries", null, "queries table (embedding output or raw text)"),
         OptionSpec.optional("--corpus", "spark.gte.similarity.corpus", null, "corpus table (embedding output or raw text)"),
+        OptionSpec.optional("--index", "spark.gte.similarity.index", null,
+            "an index built by the index stage: top-K of each of --queries among its rows, reading only the cells "
+            + "the queries probe (--nprobe)"),
         OptionSpec.flag("--self", "spark.gte.similarity.self", "nearest neighbours of each row of --input within --input"),
         OptionSpec.optional("--input", "spark.gte.similarity.input", null, "the table for --self and --pairs"),
         OptionSpec.optional("--pairs", "spark.gte.similarity.pairs", null, "table of id pairs (columns id_a, id_b) to score"),
@@ -141,6 +145,9 @@ public final class SimilarityStage implements Stage {
         identity = vectors.identity();
         metrics.put("search", "pairs");
         writer.write(result, identity);
+      } else if (options.get("--index") != null) {
+        ivfResult = searchIndex(spark, options, tables, format, idCol, vectorCol, textCol, spec, k, minScore, writer,
+            cache, pairsScored, metrics);
       } else {
         boolean self = options.isOn("--self");
         VectorTable queries;
@@ -194,7 +201,41 @@ public final class SimilarityStage implements Stage {
         .put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
     costs.stopInto(metrics);
     metrics.writeTo(output, spark.sparkContext().hadoopConfiguration());
-    System.out.printf("similarity done: %d rows written to %s%s%n", rows, output, approx ? recallLine(metrics) : "");
+    System.out.printf("similarity done: %d rows written to %s%s%n", rows, output,
+        approx || options.get("--index") != null ? recallLine(metrics) : "");
+  }
+
+  /**
+   * {@code --index INDEX --queries Q}: the queries routed to the index's cells and scored against
+   * the rows of the cell groups they probe; the result written, its figures in {@code metrics}.
+   */
+  private static IvfTopK.Result searchIndex(SparkSession spark, StageOptions options, List<VectorTable> tables,
+      String format, String idCol, String vectorCol, String textCol, Supplier<EncoderSpec> spec, int k,
+      double minScore, TableWriter writer, SearchCache cache, LongAccumulator pairsScored, RunMetrics metrics) {
+    if (options.get("--corpus") != null || options.isOn("--self") || options.isOn("--with-text")) {
+      throw new UsageException("--index searches the index's rows: give --queries alone (no --corpus or --self), "
+          + "and no --with-text (the index stores ids and vectors).");
+    }
+    String queryIdCol = options.get("--query-id-col") != null ? options.get("--query-id-col") : idCol;
+    VectorTable queries = load(spark, tables, required(options, "--queries", "--index"), format, queryIdCol,
+        vectorCol, textCol, spec);
+    LakeIndex index = LakeIndex.open(spark, options.get("--index"));
+    ModelIdentity identity = index.identity() != null ? index.identity() : queries.identity();
+    if (index.identity() != null && queries.identity() != null && !index.identity().sameModel(queries.identity())) {
+      throw new UsageException("The vectors of index " + options.get("--index") + " were made with "
+          + index.identity() + " and the queries' with " + queries.identity() + "; scores between different models "
+          + "are meaningless. Embed the queries with the index's model (--model and its settings).");
+    }
+    writer.checkBeforeRun(identity);
+    IvfTopK.Result ivf = IvfTopK.topKInCells(spark, queries.withVectors(), index, k, minScore,
+        IvfOptions.settings(options), options.getInt("--recall-sample"), cache, pairsScored);
+    metrics.put("search", "index").put("index", options.get("--index")).put("indexBuild", index.manifest().build())
+        .put("queries", ivf.queries).put("corpusRows", index.manifest().getLong("rows"));
+    writer.write(ivf.topK, identity);
+    metrics.putPairsScored(pairsScored.value());
+    ivf.stats().forEach(metrics::put);
+    ivf.recall().forEach(metrics::put);
+    return ivf;
   }
 
   private static String recallLine(RunMetrics metrics) {

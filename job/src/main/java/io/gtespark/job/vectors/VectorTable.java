@@ -52,8 +52,29 @@ public final class VectorTable {
    */
   public static VectorTable load(SparkSession spark, String input, String format, String idCol, String vectorCol,
       String textCol, Supplier<EncoderSpec> spec) {
-    Dataset<Row> df = TableReader.read(spark, input, InputFormat.parse(format));
+    return of(spark, TableReader.read(spark, input, InputFormat.parse(format)), input, idCol, vectorCol, textCol,
+        List.of(), spec);
+  }
+
+  /**
+   * As {@link #load}, over rows already read from {@code input} (a Delta snapshot pinned at a
+   * version, say), carrying {@code carry} columns of the input after id, vector and text under
+   * their own names.
+   */
+  public static VectorTable of(SparkSession spark, Dataset<Row> df, String input, String idCol, String vectorCol,
+      String textCol, List<String> carry, Supplier<EncoderSpec> spec) {
     List<String> columns = Arrays.asList(df.columns());
+    for (String c : carry) {
+      if (!columns.contains(c)) {
+        throw new UsageException("Input " + input + " has no column '" + c + "' to carry (its columns are " + columns
+            + ").");
+      }
+      if (c.equals(ID) || c.equals(VECTOR) || c.equals(idCol) || c.equals(vectorCol)
+          || (textCol != null && (c.equals(TEXT) || c.equals(textCol)))) {
+        throw new UsageException("Column '" + c + "' of " + input + " is already carried as the id, vector or text; "
+            + "name only other columns to carry.");
+      }
+    }
     if (!columns.contains(idCol)) {
       throw new UsageException("Input " + input + " has no id column '" + idCol + "' (its columns are " + columns
           + "); name it with --id-col.");
@@ -83,9 +104,14 @@ public final class VectorTable {
           + (textCol == null ? "(none given)" : "'" + textCol + "'") + "; its columns are " + columns
           + ". Pass --vector-col for embedding outputs or --text-col for raw text.");
     }
-    Dataset<Row> view = textCol != null && columns.contains(textCol)
-        ? df.select(df.col(idCol).as(ID), df.col(vectorCol).cast("array<float>").as(VECTOR), df.col(textCol).as(TEXT))
-        : df.select(df.col(idCol).as(ID), df.col(vectorCol).cast("array<float>").as(VECTOR));
+    Dataset<Row> embeddedRows = df;
+    List<org.apache.spark.sql.Column> selected = new java.util.ArrayList<>(List.of(df.col(idCol).as(ID),
+        df.col(vectorCol).cast("array<float>").as(VECTOR)));
+    if (textCol != null && columns.contains(textCol)) {
+      selected.add(df.col(textCol).as(TEXT));
+    }
+    carry.forEach(c -> selected.add(embeddedRows.col(c)));
+    Dataset<Row> view = df.select(selected.toArray(new org.apache.spark.sql.Column[0]));
     boolean embedded = !columns.contains(vectorCol);
     if (embedded) {
       // Embedded once: counts, the search or clustering, and text labels all read this copy.

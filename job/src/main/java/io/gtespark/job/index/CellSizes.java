@@ -1,0 +1,58 @@
+package io.gtespark.job.index;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * How evenly an index's rows fill its cells: the smallest, median and largest cell, the empty
+ * ones, and FAISS's imbalance factor k·Σnᵢ²/N² (1 when every cell holds N/k rows; a search
+ * scores about that many times the rows an even split would make it score).
+ */
+public final class CellSizes {
+  private final long[] perCell;
+  private final long rows;
+
+  private CellSizes(long[] perCell) {
+    this.perCell = perCell.clone();
+    this.rows = Arrays.stream(perCell).sum();
+  }
+
+  /** The sizes of cells 0 .. n-1. */
+  public static CellSizes of(long[] perCell) {
+    if (perCell.length == 0) {
+      throw new IllegalArgumentException("an index has at least one cell");
+    }
+    return new CellSizes(perCell);
+  }
+
+  /** Rows in all cells. */
+  public long rows() {
+    return rows;
+  }
+
+  /** k·Σnᵢ²/N², or 1 for an empty index. */
+  public double imbalance() {
+    if (rows == 0) {
+      return 1.0;
+    }
+    double squares = 0;
+    for (long n : perCell) {
+      squares += (double) n * n;
+    }
+    return perCell.length * squares / ((double) rows * rows);
+  }
+
+  /** The figures an index records, under the names of {@code similarity --approx}'s metrics. */
+  public Map<String, Object> figures() {
+    long[] sorted = perCell.clone();
+    Arrays.sort(sorted);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("cellRowsMin", sorted[0]);
+    m.put("cellRowsMedian", sorted[sorted.length / 2]);
+    m.put("cellRowsMax", sorted[sorted.length - 1]);
+    m.put("emptyCells", Arrays.stream(sorted).filter(n -> n == 0).count());
+    m.put("imbalance", Math.round(imbalance() * 10_000) / 10_000.0);
+    return m;
+  }
+}

@@ -1,0 +1,420 @@
+package io.gtespark.job.index;
+
+import io.gtespark.job.Stage;
+import io.gtespark.job.cli.OptionSpec;
+import io.gtespark.job.cli.StageOptions;
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.io.DeltaSource;
+import io.gtespark.job.io.InputFormat;
+import io.gtespark.job.io.OutputFormat;
+import io.gtespark.job.io.OutputMode;
+import io.gtespark.job.io.TableReader;
+import io.gtespark.job.io.TableWriter;
+import io.gtespark.job.metrics.JobCosts;
+import io.gtespark.job.metrics.MemoryProbe;
+import io.gtespark.job.metrics.RunMetrics;
+import io.gtespark.job.similarity.IvfTopK;
+import io.gtespark.job.vectors.SphericalKMeans;
+import io.gtespark.job.vectors.UnitVectorBlocks;
+import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.udf.model.ModelIdentity;
+import io.gtespark.udf.vectors.VectorBlock;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * {@code index}: builds a vector index that lives in the lake from an embedded table. The cells
+ * are trained as {@code similarity --approx} trains them (spherical k-means on a sample, about
+ * 4·√N of them); then {@code INDEX/build-N/vectors} holds every row's id, cell, cell group, unit
+ * vector and the {@code --with} columns as a Delta table partitioned by cell group, so that
+ * reading a few cells reads a few folders, and {@code INDEX/build-N/centroids} the cells. A build
+ * becomes current when {@code INDEX/_gte_index.json} ({@link IndexManifest}) names it, with the
+ * model, the source table's id and the version the index reflects, and the cells' sizes.
+ */
+public final class IndexStage implements Stage {
+  /** Table properties of an index's tables, beside the model identity. */
+  static final String PROPERTY_PREFIX = "gte.index.";
+
+  @Override
+  public String name() {
+    return "index";
+  }
+
+  @Override
+  public String summary() {
+    return "Builds a vector index as Delta tables from an embedded table: k-means cells, the vectors laid out by "
+        + "cell group, and a manifest recording the model and the source version it reflects.";
+  }
+
+  @Override
+  public List<OptionSpec> options() {
+    return List.of(
+        OptionSpec.optional("--input", "spark.gte.index.input", null,
+            "embedded table to index (a path or a catalog name); --update reads the one the index records"),
+        OptionSpec.optional("--format", "spark.gte.input.format", "auto", "input format"),
+        OptionSpec.optional("--id-col", "spark.gte.idCol", "id", "id column: unique, it names a row in updates"),
+        OptionSpec.optional("--vector-col", "spark.gte.vectorCol", "embedding", "vector column"),
+        OptionSpec.repeatable("--with", "spark.gte.index.with", false,
+            "a column stored beside each vector and returned with search results (repeat or comma-separate)"),
+        OptionSpec.optional("--nlist", "spark.gte.index.nlist", "auto",
+            "cells: auto (about 4 x sqrt(rows), as similarity --approx) or a number"),
+        OptionSpec.optional("--train-sample", "spark.gte.index.trainSample", "auto",
+            "rows the cells are trained on: auto (40 per cell, at least 10,000) or a number"),
+        OptionSpec.optional("--train-iter", "spark.gte.index.trainIter", "3",
+            "k-means iterations when training the cells (it stops earlier once no centroid moves)"),
+        OptionSpec.optional("--seed", "spark.gte.index.seed", "42", "seed of the training sample and the cells"),
+        OptionSpec.optional("--group-rows", "spark.gte.index.groupRows", "2048",
+            "about this many rows a cell group (a partition folder of the vectors table); a group is at least one cell"),
+        OptionSpec.optional("--output", "spark.gte.output", null, "index folder (required)"),
+        OptionSpec.flag("--update", "spark.gte.index.update", "bring the index up to its source's latest version: "
+            + "the change data feed since the recorded version, routed to the existing cells, in one Delta commit"),
+        OptionSpec.optional("--retrain-if-imbalance", "spark.gte.index.retrainIfImbalance", null,
+            "with --update: build the index anew (a new build, switched in one step) when the cells' imbalance "
+            + "factor k*sum(n_i^2)/N^2 exceeds this; default never"),
+        OptionSpec.optional("--mode", "spark.gte.output.mode", "error",
+            "error (refuse an existing index) or overwrite (build anew; the new build replaces the old in one step)"));
+  }
+
+  @Override
+  public void run(SparkSession spark, StageOptions options) {
+    long start = System.nanoTime();
+    String index = options.get("--output");
+    if (index == null) {
+      throw new UsageException("index needs --output: the folder the index is written to.");
+    }
+    BuildSettings settings = BuildSettings.from(options);
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    IndexManifest previous = IndexManifest.read(index, conf);
+    JobCosts costs = JobCosts.start(spark.sparkContext());
+    RunMetrics metrics = RunMetrics.forStage("index");
+    Map<String, Object> recorded;
+    if (options.isOn("--update")) {
+      IndexUpdate update = new IndexUpdate(spark, index, previous, options);
+      recorded = update.apply();
+      Double limit = options.get("--retrain-if-imbalance") == null ? null
+          : options.getDouble("--retrain-if-imbalance");
+      recorded.forEach((k, v) -> metrics.put("update." + k, v));
+      if (limit != null && update.imbalance() > limit) {
+        System.out.printf("index --update: imbalance %.4f is above --retrain-if-imbalance %s: building the index "
+            + "anew from %s at version %d%n", update.imbalance(), options.get("--retrain-if-imbalance"),
+            update.sourceName(), update.sourceVersion());
+        recorded = build(spark, index, IndexManifest.read(index, conf), settings, update.sourceName(),
+            options.get("--format"), SourceColumns.of(previous), conf);
+        metrics.put("retrained", true);
+      } else {
+        metrics.put("retrained", false);
+      }
+    } else {
+      OutputMode mode = OutputMode.parse(options.get("--mode"));
+      if (mode != OutputMode.ERROR && mode != OutputMode.OVERWRITE) {
+        throw new UsageException("index builds with --mode error or overwrite, not " + options.get("--mode")
+            + " (an index is kept in step with its source by index --update).");
+      }
+      refuseExisting(index, previous, mode, conf);
+      if (options.get("--input") == null) {
+        throw new UsageException("index needs --input: the embedded table to index.");
+      }
+      recorded = build(spark, index, previous, settings, options.get("--input"), options.get("--format"),
+          SourceColumns.of(options), conf);
+    }
+    recorded.forEach(metrics::put);
+    metrics.put("rowsOut", recorded.get("rows"))
+        .put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0)
+        .put("driverPeakRssMiB", MemoryProbe.peakRssMiB());
+    costs.stopInto(metrics);
+    metrics.writeTo(index, conf);
+  }
+
+  /**
+   * Trains the cells on {@code input} (at its latest version when it is Delta), writes a new
+   * build's tables and makes it current; returns what the manifest records.
+   */
+  static Map<String, Object> build(SparkSession spark, String index, IndexManifest previous, BuildSettings settings,
+      String input, String formatOption, SourceColumns columns, Configuration conf) {
+    InputFormat format = TableReader.formatOf(spark, input, InputFormat.parse(formatOption));
+    // A Delta source is read at one version, which the index then records: an update reads the
+    // change feed from exactly there.
+    DeltaSource source = DeltaSource.of(spark, input, format);
+    Dataset<Row> df = source != null ? source.snapshot() : TableReader.read(spark, input, format);
+    String vectorCol = columns.vectorCol;
+    if (!Arrays.asList(df.columns()).contains(vectorCol)) {
+      throw new UsageException("Input " + input + " has no vector column '" + vectorCol + "' (its columns are "
+          + Arrays.asList(df.columns()) + "): index an embedded table (the embed stage's output), naming its vectors "
+          + "with --vector-col.");
+    }
+    List<String> carried = columns.carried;
+    VectorTable table = VectorTable.of(spark, df, input, columns.idCol, vectorCol, null, carried, () -> {
+      throw new IllegalStateException("an index reads vectors and embeds nothing");
+    });
+    ModelIdentity identity = table.identity();
+
+    Dataset<Row> withVectors = table.withVectors();
+    long rows = table.rows().count();
+    Cells cells = train(spark, withVectors, rows, settings);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<VectorBlock> centroidBlock = jsc.broadcast(SphericalKMeans.Model.block(cells.centroids));
+    Broadcast<int[]> groupOf = jsc.broadcast(cells.groupOf);
+
+    int build = previous == null ? 1 : previous.build() + 1;
+    String folder = IndexManifest.buildFolder(index, build);
+    delete(folder, conf); // what a build that crashed before its manifest left behind
+    String vectorsPath = new Path(folder, "vectors").toString();
+    String centroidsPath = new Path(folder, "centroids").toString();
+    Map<String, String> properties = new LinkedHashMap<>();
+    properties.put(PROPERTY_PREFIX + "build", String.valueOf(build));
+    properties.put(PROPERTY_PREFIX + "nlist", String.valueOf(cells.centroids.length));
+    properties.put(PROPERTY_PREFIX + "source", input);
+    properties.put(PROPERTY_PREFIX + "sourceVersion", source == null ? "none" : String.valueOf(source.version()));
+
+    long t0 = System.nanoTime();
+    StructType schema = CellAssignment.schema(withVectors.schema());
+    Dataset<Row> assigned = withVectors.mapPartitions(new CellAssignment(centroidBlock, groupOf), Encoders.row(schema));
+    new TableWriter(spark, vectorsPath, OutputFormat.DELTA, OutputMode.ERROR)
+        .partitionBy(List.of(CellAssignment.CELL_GROUP)).withProperties(properties).write(assigned, identity);
+    Dataset<Row> written = spark.read().format("delta").load(vectorsPath);
+    long[] perCell = new long[cells.centroids.length];
+    for (Row r : written.groupBy(CellAssignment.CELL).count().collectAsList()) {
+      perCell[r.getInt(0)] = r.getLong(1);
+    }
+    CellSizes sizes = CellSizes.of(perCell);
+    long distinctIds = written.select(CellAssignment.ID).distinct().count();
+    if (distinctIds != sizes.rows()) {
+      delete(folder, conf);
+      throw new UsageException("Input " + input + " has " + (sizes.rows() - distinctIds) + " more rows with a vector "
+          + "than distinct ids in --id-col '" + columns.idCol + "': an index names each row by its id (an "
+          + "update replaces and deletes by id). Deduplicate the ids (or name a unique column) and build again.");
+    }
+    System.out.printf("index: %d rows routed to %d cells (cell groups: %d) and written in %.1f s%n", sizes.rows(),
+        perCell.length, cells.groups, (System.nanoTime() - t0) / 1e9);
+    writeCentroids(spark, centroidsPath, cells, identity, properties);
+
+    Map<String, Object> recorded = new LinkedHashMap<>();
+    recorded.put("build", build);
+    recorded.put("model", identity == null ? "unknown" : identity.toString());
+    recorded.put("dimension", cells.centroids[0].length);
+    recorded.put("source", input);
+    recorded.put("sourceFormat", format.name().toLowerCase(java.util.Locale.ROOT));
+    recorded.put("sourceTableId", source == null ? "none" : source.tableId());
+    recorded.put("sourceVersion", source == null ? "none" : source.version());
+    recorded.put("idCol", columns.idCol);
+    recorded.put("vectorCol", vectorCol);
+    recorded.put("with", String.join(",", carried));
+    recorded.put("nlist", perCell.length);
+    recorded.put("cellGroups", cells.groups);
+    recorded.put("rows", sizes.rows());
+    recorded.put("rowsWithoutVector", rows - sizes.rows());
+    recorded.put("trainRows", cells.trainRows);
+    recorded.put("trainIterations", cells.iterations);
+    recorded.put("seed", settings.seed);
+    recorded.putAll(sizes.figures());
+    recorded.put("builtAt", java.time.Instant.now().toString());
+    IndexManifest.of(recorded).publish(index, conf);
+    // The build before the previous one goes; the previous one stays for readers that opened it.
+    for (int old = build - 2; old >= 1; old--) {
+      delete(IndexManifest.buildFolder(index, old), conf);
+    }
+    System.out.printf("index done: %d rows in %d cells (cell groups: %d; rows a cell %s to %s, imbalance %s), build %d of "
+        + "%s, reflecting %s%s%n", sizes.rows(), perCell.length, cells.groups, recorded.get("cellRowsMin"),
+        recorded.get("cellRowsMax"), recorded.get("imbalance"), build, index, input,
+        source == null ? "" : " at version " + source.version());
+    return recorded;
+  }
+
+  /** The trained cells and their groups. */
+  private static final class Cells {
+    float[][] centroids;
+    int[] groupOf;
+    int groups;
+    long trainRows;
+    int iterations;
+  }
+
+  /**
+   * Cells trained as {@code similarity --approx} trains them, on a seeded sample of the rows
+   * cached on as few partitions as its rows need; the cells then grouped by k-means over the
+   * centroids into groups of about {@code groupRows} rows.
+   */
+  private static Cells train(SparkSession spark, Dataset<Row> withVectors, long rows, BuildSettings settings) {
+    if (rows == 0) {
+      throw new UsageException("The input has no rows to index.");
+    }
+    IvfTopK.Settings ivf = new IvfTopK.Settings(settings.nlist, 1, settings.trainSample, settings.iterations,
+        settings.seed, 4096, settings.groupRows);
+    int nlist = ivf.cellsFor(rows);
+    long want = ivf.sampleFor(rows, nlist);
+    double fraction = Math.min(1.0, 1.1 * want / rows);
+    int cores = spark.sparkContext().defaultParallelism();
+    int parts = (int) Math.max(cores, Math.min(withVectors.rdd().getNumPartitions(),
+        (long) Math.ceil(fraction * rows / 50_000.0)));
+    long t0 = System.nanoTime();
+    Dataset<Row> sampled = fraction >= 1.0 ? withVectors : withVectors.sample(false, fraction, settings.seed);
+    UnitVectorBlocks sample = UnitVectorBlocks.cache(sampled.coalesce(parts));
+    SphericalKMeans.Model model;
+    try {
+      if (sample.rows() == 0) {
+        throw new UsageException("The input has no rows with a vector to index.");
+      }
+      model = SphericalKMeans.train(sample.blocks(), sample.rows(), nlist, settings.iterations, settings.seed);
+    } finally {
+      sample.release();
+    }
+    Cells cells = new Cells();
+    cells.centroids = model.centroids;
+    cells.trainRows = sample.rows();
+    cells.iterations = model.iterations;
+    cells.groups = (int) Math.max(1, Math.min(model.centroids.length, (rows + settings.groupRows - 1)
+        / settings.groupRows));
+    cells.groupOf = cells.groups == 1 ? new int[model.centroids.length]
+        : SphericalKMeans.groupLocally(model.centroids, cells.groups, 10, settings.seed);
+    System.out.printf("index: %d cells trained on %d rows in %.1f s (%d iterations)%n", model.centroids.length,
+        sample.rows(), (System.nanoTime() - t0) / 1e9, model.iterations);
+    return cells;
+  }
+
+  /**
+   * The centroids table: (cell, cell_group, centroid), one row a cell, fixed for the build (an
+   * update routes new rows to these cells; the cells' sizes are the vectors table's counts).
+   */
+  private static void writeCentroids(SparkSession spark, String path, Cells cells, ModelIdentity identity,
+      Map<String, String> properties) {
+    List<Row> out = new ArrayList<>(cells.centroids.length);
+    for (int c = 0; c < cells.centroids.length; c++) {
+      List<Float> v = new ArrayList<>(cells.centroids[c].length);
+      for (float f : cells.centroids[c]) {
+        v.add(f);
+      }
+      out.add(RowFactory.create(c, cells.groupOf[c], v));
+    }
+    StructType schema = new StructType().add(CellAssignment.CELL, DataTypes.IntegerType, false)
+        .add(CellAssignment.CELL_GROUP, DataTypes.IntegerType, false)
+        .add("centroid", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+    new TableWriter(spark, path, OutputFormat.DELTA, OutputMode.ERROR).withProperties(properties)
+        .write(spark.createDataFrame(out, schema).coalesce(1), identity);
+  }
+
+  /**
+   * Refuses, before anything runs, an index folder that --mode error may not touch, and a folder
+   * that holds something other than an index (overwrite would bury it).
+   */
+  private static void refuseExisting(String index, IndexManifest previous, OutputMode mode, Configuration conf) {
+    boolean occupied = occupied(index, conf);
+    if (mode == OutputMode.ERROR && occupied) {
+      throw new UsageException("Index " + index + (previous != null ? " already exists (build " + previous.build()
+          + ")" : " is not empty") + ". Use --mode overwrite to build it anew, or choose another --output.");
+    }
+    if (previous == null && occupied && !onlyBuilds(index, conf)) {
+      throw new UsageException("--output " + index + " holds files that are not an index; choose an empty or new "
+          + "folder.");
+    }
+  }
+
+  /** True when {@code index} exists and is not an empty folder. */
+  private static boolean occupied(String index, Configuration conf) {
+    try {
+      Path p = new Path(index);
+      FileSystem fs = p.getFileSystem(conf);
+      return fs.exists(p) && (!fs.getFileStatus(p).isDirectory() || fs.listStatus(p).length > 0);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot check --output " + index + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** True when {@code index} holds nothing but build folders and index files (a crashed first build). */
+  private static boolean onlyBuilds(String index, Configuration conf) {
+    try {
+      Path p = new Path(index);
+      FileSystem fs = p.getFileSystem(conf);
+      for (FileStatus s : fs.listStatus(p)) {
+        String n = s.getPath().getName();
+        if (!n.startsWith("build-") && !n.startsWith("_gte_") && !n.startsWith("." + IndexManifest.FILE)) {
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot list " + index + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void delete(String folder, Configuration conf) {
+    try {
+      Path p = new Path(folder);
+      p.getFileSystem(conf).delete(p, true);
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot delete " + folder + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Which columns of the source an index holds: its ids, its vectors and the carried ones. */
+  static final class SourceColumns {
+    final String idCol;
+    final String vectorCol;
+    final List<String> carried;
+
+    private SourceColumns(String idCol, String vectorCol, List<String> carried) {
+      this.idCol = idCol;
+      this.vectorCol = vectorCol;
+      this.carried = List.copyOf(carried);
+    }
+
+    /** As the command line names them. */
+    static SourceColumns of(StageOptions options) {
+      return new SourceColumns(options.get("--id-col"), options.get("--vector-col"), options.getAll("--with"));
+    }
+
+    /** As an index records them. */
+    static SourceColumns of(IndexManifest manifest) {
+      String with = manifest.get("with");
+      return new SourceColumns(manifest.get("idCol"), manifest.get("vectorCol"),
+          with == null || with.isEmpty() ? List.of() : Arrays.asList(with.split(",")));
+    }
+  }
+
+  /** The build options, checked. */
+  static final class BuildSettings {
+    final int nlist;
+    final int trainSample;
+    final int iterations;
+    final long seed;
+    final int groupRows;
+
+    private BuildSettings(int nlist, int trainSample, int iterations, long seed, int groupRows) {
+      this.nlist = nlist;
+      this.trainSample = trainSample;
+      this.iterations = iterations;
+      this.seed = seed;
+      this.groupRows = groupRows;
+    }
+
+    static BuildSettings from(StageOptions options) {
+      int nlist = options.get("--nlist").equals("auto") ? 0 : options.getInt("--nlist");
+      int trainSample = options.get("--train-sample").equals("auto") ? 0 : options.getInt("--train-sample");
+      int iterations = options.getInt("--train-iter");
+      int groupRows = options.getInt("--group-rows");
+      if (nlist < 0 || trainSample < 0) {
+        throw new UsageException("--nlist and --train-sample must be auto or positive.");
+      }
+      if (iterations < 1 || groupRows < 1) {
+        throw new UsageException("--train-iter and --group-rows must be at least 1.");
+      }
+      return new BuildSettings(nlist, trainSample, iterations, options.getLong("--seed"), groupRows);
+    }
+  }
+}

@@ -1,0 +1,191 @@
+package io.gtespark.job.index;
+
+import io.delta.tables.DeltaTable;
+import io.gtespark.job.cli.StageOptions;
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.embed.DeltaMerge;
+import io.gtespark.job.io.DeltaSource;
+import io.gtespark.job.io.InputFormat;
+import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.job.io.TableReader;
+import io.gtespark.job.vectors.SphericalKMeans;
+import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.udf.model.ModelIdentity;
+import io.gtespark.udf.vectors.VectorBlock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+
+/**
+ * {@code index --update}: brings an index to its Delta source's latest version from the change
+ * data feed after the version it records. New and changed rows go to their nearest existing cell,
+ * deleted ids (and rows whose vector became null) leave, all in one MERGE into the vectors table,
+ * committed as the idempotent transaction (this build, the source version): a rerun after a crash
+ * between that commit and the manifest skips the MERGE and records the version. The cells stay
+ * those of the build; the imbalance factor after the update says when they should be retrained.
+ */
+final class IndexUpdate {
+  /** Column of the MERGE source: true for ids that leave the index. */
+  private static final String REMOVE = "_gte_remove";
+
+  private final SparkSession spark;
+  private final String index;
+  private final IndexManifest manifest;
+  private final StageOptions options;
+  private DeltaSource source;
+  private double imbalance = Double.NaN;
+
+  IndexUpdate(SparkSession spark, String index, IndexManifest manifest, StageOptions options) {
+    if (manifest == null) {
+      throw new UsageException("--output " + index + " holds no index to update (no " + IndexManifest.FILE + "). "
+          + "Build it first: index --input TABLE --output " + index);
+    }
+    this.spark = spark;
+    this.index = index;
+    this.manifest = manifest;
+    this.options = options;
+  }
+
+  /** The source as the index records it (or as --input names it). */
+  String sourceName() {
+    return options.get("--input") != null ? options.get("--input") : manifest.get("source");
+  }
+
+  /** The source version the index reflects after {@link #apply}. */
+  long sourceVersion() {
+    return source.version();
+  }
+
+  /** The cells' imbalance factor after {@link #apply}. */
+  double imbalance() {
+    return imbalance;
+  }
+
+  /** Applies the changes and publishes the new manifest; returns what it records. */
+  Map<String, Object> apply() {
+    long t0 = System.nanoTime();
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    String input = sourceName();
+    if ("none".equals(manifest.get("sourceVersion"))) {
+      throw new UsageException("Index " + index + " was built from " + manifest.get("source") + ", which is not a "
+          + "Delta table, so it has no change feed to follow. Build it anew with index --mode overwrite.");
+    }
+    InputFormat format = TableReader.formatOf(spark, input, InputFormat.parse(options.get("--format")));
+    source = DeltaSource.of(spark, input, format);
+    if (source == null) {
+      throw new UsageException("--input " + input + " is not a Delta table; index --update follows the change feed "
+          + "of the Delta table the index was built from (" + manifest.get("source") + ").");
+    }
+    String tableId = source.tableId();
+    if (!tableId.equals(manifest.get("sourceTableId"))) {
+      throw new UsageException("Index " + index + " was built from Delta table " + manifest.get("sourceTableId")
+          + " (" + manifest.get("source") + "), but " + input + " is table " + tableId + ": another table, or the "
+          + "same path deleted and created again. Build the index anew with index --mode overwrite.");
+    }
+    long from = manifest.getLong("sourceVersion");
+    long to = source.version();
+    if (to < from) {
+      throw new UsageException("Index " + index + " reflects version " + from + " of " + input + ", but the table "
+          + "is at version " + to + ": was it restored to an older version? Build the index anew with --mode "
+          + "overwrite.");
+    }
+    LakeIndex lake = LakeIndex.open(spark, index);
+    ModelIdentity theirs = OutputIdentity.read(spark, input);
+    if (theirs != null && lake.identity() != null && !theirs.sameModel(lake.identity())) {
+      throw new UsageException("The vectors of " + input + " are now made with " + theirs + ", but index " + index
+          + " holds vectors of " + lake.identity() + "; scores between them are meaningless. Build the index anew "
+          + "with index --mode overwrite.");
+    }
+    IndexStage.SourceColumns columns = IndexStage.SourceColumns.of(manifest);
+    // Fails with a usage error naming the versions when the feed has a gap (not enabled, or cleaned up).
+    Dataset<Row> changes = source.changesAfter(from, columns.idCol);
+    String vectorsPath = manifest.vectors(index);
+    long[] counted = {0, 0};
+    if (to > from) {
+      counted = merge(changes, columns, lake, vectorsPath, to);
+    }
+    Dataset<Row> vectors = spark.read().format("delta").load(vectorsPath);
+    long[] perCell = new long[lake.centroids().length];
+    for (Row r : vectors.groupBy(CellAssignment.CELL).count().collectAsList()) {
+      perCell[r.getInt(0)] = r.getLong(1);
+    }
+    CellSizes sizes = CellSizes.of(perCell);
+    imbalance = sizes.imbalance();
+    Map<String, Object> recorded = new LinkedHashMap<>();
+    manifest.values().forEach((k, v) -> {
+      if (!k.equals("format")) {
+        recorded.put(k, v);
+      }
+    });
+    recorded.put("sourceVersion", to);
+    recorded.put("rows", sizes.rows());
+    recorded.putAll(sizes.figures());
+    recorded.put("updatedAt", java.time.Instant.now().toString());
+    recorded.put("updatedFromVersion", from);
+    recorded.put("rowsUpserted", counted[0]);
+    recorded.put("idsRemoved", counted[1]);
+    IndexManifest.of(recorded).publish(index, conf);
+    System.out.printf("index --update: versions %d to %d of %s: %d rows added or changed, %d ids removed; %d rows in "
+        + "%d cells, imbalance %.4f (%.1f s)%n", from, to, input, counted[0], counted[1], sizes.rows(), perCell.length,
+        imbalance, (System.nanoTime() - t0) / 1e9);
+    return recorded;
+  }
+
+  /**
+   * One MERGE into the vectors table: the changed rows with a vector routed to their cells and
+   * upserted by id, the deleted ids and the rows that lost their vector removed. Returns {rows
+   * upserted, ids removed} as the change set counted them.
+   */
+  private long[] merge(Dataset<Row> changes, IndexStage.SourceColumns columns, LakeIndex lake, String vectorsPath,
+      long to) {
+    List<String> carried = new java.util.ArrayList<>(columns.carried);
+    carried.add(DeltaSource.DELETED);
+    VectorTable view = VectorTable.of(spark, changes, sourceName(), columns.idCol, columns.vectorCol, null, carried,
+        () -> {
+          throw new IllegalStateException("an index update reads vectors and embeds nothing");
+        });
+    Dataset<Row> rows = view.rows();
+    Column leaves = rows.col(DeltaSource.DELETED).or(rows.col(VectorTable.VECTOR).isNull());
+    Dataset<Row> staying = rows.filter(functions.not(leaves)).drop(DeltaSource.DELETED);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<VectorBlock> centroids = jsc.broadcast(SphericalKMeans.Model.block(lake.centroids()));
+    Broadcast<int[]> groupOf = jsc.broadcast(lake.groupOf());
+    Dataset<Row> routed = staying.mapPartitions(new CellAssignment(centroids, groupOf),
+        Encoders.row(CellAssignment.schema(staying.schema())));
+    Dataset<Row> removed = rows.filter(leaves).select(rows.col(VectorTable.ID).as(CellAssignment.ID));
+    Dataset<Row> changeSet = routed.withColumn(REMOVE, functions.lit(false))
+        .unionByName(removed.withColumn(REMOVE, functions.lit(true)), true)
+        .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    try {
+      long[] counted = {0, 0};
+      for (Row r : changeSet.groupBy(REMOVE).count().collectAsList()) {
+        counted[r.getBoolean(0) ? 1 : 0] = r.getLong(1);
+      }
+      Map<String, String> all = new LinkedHashMap<>();
+      for (String c : routed.columns()) {
+        all.put("`" + c + "`", "s.`" + c + "`");
+      }
+      String appId = "gte-index:" + DeltaTable.forPath(spark, vectorsPath).detail().first().getString(
+          DeltaTable.forPath(spark, vectorsPath).detail().first().fieldIndex("id"));
+      new DeltaMerge(spark, vectorsPath, CellAssignment.ID, List.of()).inTransaction(appId, to, () ->
+          DeltaTable.forPath(spark, vectorsPath).as("t")
+              .merge(changeSet.as("s"), "t.`" + CellAssignment.ID + "` = s.`" + CellAssignment.ID + "`")
+              .whenMatched("s." + REMOVE).delete()
+              .whenMatched().updateExpr(all)
+              .whenNotMatched("NOT s." + REMOVE).insertExpr(all)
+              .execute());
+      return counted;
+    } finally {
+      changeSet.unpersist(false);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package io.gtespark.job.index;
+
+import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.io.OutputIdentity;
+import io.gtespark.job.similarity.StoredCells;
+import io.gtespark.job.vectors.VectorTable;
+import io.gtespark.udf.model.ModelIdentity;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+
+/**
+ * An index built by the {@code index} stage, opened at its current build: its centroids and cell
+ * groups (read once, nlist rows), and its vectors table read by cell group, so that a search
+ * reads only the groups its queries probe.
+ */
+public final class LakeIndex implements StoredCells {
+  private final String path;
+  private final IndexManifest manifest;
+  private final float[][] centroids;
+  private final int[] groupOf;
+  private final Dataset<Row> vectors;
+  private final ModelIdentity identity;
+
+  private LakeIndex(String path, IndexManifest manifest, float[][] centroids, int[] groupOf, Dataset<Row> vectors,
+      ModelIdentity identity) {
+    this.path = path;
+    this.manifest = manifest;
+    this.centroids = centroids;
+    this.groupOf = groupOf;
+    this.vectors = vectors;
+    this.identity = identity;
+  }
+
+  /** Opens the index at {@code path}; a usage error when it holds none (or no finished build). */
+  public static LakeIndex open(SparkSession spark, String path) {
+    IndexManifest manifest = IndexManifest.read(path, spark.sparkContext().hadoopConfiguration());
+    if (manifest == null) {
+      throw new UsageException("--index " + path + " has no " + IndexManifest.FILE + ": it is not an index, or its "
+          + "first build did not finish. Build it with: index --input TABLE --output " + path);
+    }
+    List<Row> cells = spark.read().format("delta").load(manifest.centroids(path))
+        .select(CellAssignment.CELL, CellAssignment.CELL_GROUP, "centroid").collectAsList();
+    int nlist = Integer.parseInt(manifest.get("nlist"));
+    if (cells.size() != nlist) {
+      throw new IllegalStateException("Index " + path + " records " + nlist + " cells but its centroids table "
+          + manifest.centroids(path) + " holds " + cells.size() + "; rebuild it with index --mode overwrite.");
+    }
+    float[][] centroids = new float[nlist][];
+    int[] groupOf = new int[nlist];
+    for (Row r : cells) {
+      int c = r.getInt(0);
+      groupOf[c] = r.getInt(1);
+      List<Float> v = r.getList(2);
+      float[] a = new float[v.size()];
+      for (int d = 0; d < a.length; d++) {
+        a[d] = v.get(d);
+      }
+      centroids[c] = a;
+    }
+    String vectorsPath = manifest.vectors(path);
+    return new LakeIndex(path, manifest, centroids, groupOf, spark.read().format("delta").load(vectorsPath),
+        OutputIdentity.readDeltaProperties(spark, vectorsPath));
+  }
+
+  /** The model that made the indexed vectors, or null when the source did not record it. */
+  public ModelIdentity identity() {
+    return identity;
+  }
+
+  /** The index's manifest. */
+  public IndexManifest manifest() {
+    return manifest;
+  }
+
+  /** The folder the index was opened at. */
+  public String path() {
+    return path;
+  }
+
+  @Override
+  public float[][] centroids() {
+    return centroids;
+  }
+
+  @Override
+  public int[] groupOf() {
+    return groupOf;
+  }
+
+  @Override
+  public int groups() {
+    return Integer.parseInt(manifest.get("cellGroups"));
+  }
+
+  @Override
+  public Dataset<Row> rowsOfGroups(int[] groups) {
+    Object[] values = Arrays.stream(groups).boxed().toArray();
+    // A filter on the partition column: Delta reads the probed groups' folders and no other file.
+    return idsAndVectors(vectors.where(functions.col(CellAssignment.CELL_GROUP).isin(values)));
+  }
+
+  @Override
+  public Dataset<Row> allRows() {
+    return idsAndVectors(vectors);
+  }
+
+  private static Dataset<Row> idsAndVectors(Dataset<Row> rows) {
+    return rows.select(rows.col(CellAssignment.ID).as(VectorTable.ID), rows.col(CellAssignment.VECTOR)
+        .as(VectorTable.VECTOR));
+  }
+}

@@ -1,0 +1,475 @@
+package io.gtespark.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.delta.tables.DeltaTable;
+import io.gtespark.job.index.IndexManifest;
+import io.gtespark.udf.encode.VectorMath;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The index stage: a vector index built as Delta tables from an embedded Delta table. */
+class VectorIndexTest extends SharedSparkSession {
+  private static final int DIM = 16;
+  private static final int TOPICS = 30;
+  private static final int PER_TOPIC = 40;
+  private static final int NULLS = 5;
+  private static String source;
+  private static Map<Long, float[]> vectors;
+
+  /** 30 topics of 40 rows (a centre plus noise), 5 rows without a vector, a title per row; two commits. */
+  @BeforeAll
+  static void writeSource() {
+    Random rnd = new Random(3);
+    vectors = new HashMap<>();
+    List<Row> rows = new ArrayList<>();
+    long id = 0;
+    for (int t = 0; t < TOPICS; t++) {
+      float[] centre = gaussian(rnd, 1.0);
+      for (int i = 0; i < PER_TOPIC; i++) {
+        float[] v = gaussian(rnd, 0.3);
+        for (int d = 0; d < DIM; d++) {
+          v[d] = (v[d] + centre[d]) * 3; // not unit length: the index stores unit vectors
+        }
+        vectors.put(id, v.clone());
+        rows.add(RowFactory.create(id, list(v), "title " + id));
+        id++;
+      }
+    }
+    for (int i = 0; i < NULLS; i++) {
+      rows.add(RowFactory.create(id, null, "no vector " + id));
+      id++;
+    }
+    source = path("index-source");
+    StructType schema = new StructType().add("id", DataTypes.LongType).add("embedding",
+        DataTypes.createArrayType(DataTypes.FloatType)).add("title", DataTypes.StringType);
+    Dataset<Row> df = spark.createDataFrame(rows, schema);
+    df.limit(0).write().format("delta").save(source);
+    df.repartition(4).write().format("delta").mode("append").save(source); // version 1
+  }
+
+  private static float[] gaussian(Random rnd, double scale) {
+    float[] v = new float[DIM];
+    for (int d = 0; d < DIM; d++) {
+      v[d] = (float) (rnd.nextGaussian() * scale);
+    }
+    return v;
+  }
+
+  private static List<Float> list(float[] v) {
+    List<Float> out = new ArrayList<>(v.length);
+    for (float f : v) {
+      out.add(f);
+    }
+    return out;
+  }
+
+  private static CommandLineRun index(String... args) {
+    List<String> all = new ArrayList<>(List.of("index"));
+    all.addAll(List.of(args));
+    return CommandLineRun.of(spark, all.toArray(new String[0]));
+  }
+
+  private static IndexManifest manifest(String index) {
+    return IndexManifest.read(index, new Configuration());
+  }
+
+  @Test
+  void buildsCellsVectorsAndAManifestOfTheSourceVersion() {
+    String index = path("index-built");
+    CommandLineRun run = index("--input", source, "--nlist", "24", "--group-rows", "200", "--with", "title",
+        "--output", index);
+    assertEquals(0, run.exitCode, run.err);
+    IndexManifest m = manifest(index);
+    assertNotNull(m);
+    assertEquals(1, m.build());
+    assertEquals("24", m.get("nlist"));
+    assertEquals(String.valueOf(TOPICS * PER_TOPIC), m.get("rows"));
+    assertEquals(String.valueOf(NULLS), m.get("rowsWithoutVector"));
+    assertEquals("1", m.get("sourceVersion"));
+    Row detail = DeltaTable.forPath(spark, source).detail().first();
+    assertEquals(detail.getString(detail.fieldIndex("id")), m.get("sourceTableId"));
+    assertEquals("title", m.get("with"));
+    assertEquals("7", m.get("cellGroups")); // 1,205 rows (5 without a vector) at about 200 a group
+
+    // The centroids: one row a cell, unit vectors, each with its group.
+    List<Row> centroids = spark.read().format("delta").load(m.centroids(index)).orderBy("cell").collectAsList();
+    assertEquals(24, centroids.size());
+    float[][] centres = new float[24][];
+    int[] groupOf = new int[24];
+    for (Row c : centroids) {
+      int cell = c.getInt(0);
+      groupOf[cell] = c.getInt(1);
+      centres[cell] = floats(c.getList(2));
+      assertEquals(1.0, norm(centres[cell]), 1e-4);
+    }
+
+    // Every row once, in its nearest cell and that cell's group, its vector made unit, its title carried.
+    Dataset<Row> stored = spark.read().format("delta").load(m.vectors(index));
+    List<Row> all = stored.select("id", "cell", "cell_group", "vector", "title").collectAsList();
+    assertEquals(TOPICS * PER_TOPIC, all.size());
+    long[] perCell = new long[24];
+    for (Row r : all) {
+      long id = r.getLong(0);
+      float[] want = vectors.get(id).clone();
+      VectorMath.normalize(want);
+      float[] got = floats(r.getList(3));
+      for (int d = 0; d < DIM; d++) {
+        assertEquals(want[d], got[d], 1e-6);
+      }
+      int best = 0;
+      for (int c = 1; c < 24; c++) {
+        if (dot(want, centres[c]) > dot(want, centres[best])) {
+          best = c;
+        }
+      }
+      assertTrue(dot(want, centres[r.getInt(1)]) >= dot(want, centres[best]) - 1e-5, "row " + id + " not in its nearest cell");
+      assertEquals(groupOf[r.getInt(1)], r.getInt(2));
+      assertEquals("title " + id, r.getString(4));
+      perCell[r.getInt(1)]++;
+    }
+    assertEquals(TOPICS * PER_TOPIC, stored.select("id").distinct().count());
+    double squares = Arrays.stream(perCell).mapToDouble(n -> (double) n * n).sum();
+    double imbalance = 24 * squares / Math.pow(TOPICS * PER_TOPIC, 2);
+    assertEquals(imbalance, Double.parseDouble(m.get("imbalance")), 1e-4);
+    assertEquals(Arrays.stream(perCell).max().getAsLong(), Long.parseLong(m.get("cellRowsMax")));
+
+    // Laid out by cell group: one group's rows are read from that group's files alone.
+    Row vectorsDetail = DeltaTable.forPath(spark, m.vectors(index)).detail().first();
+    assertEquals(List.of("cell_group"), vectorsDetail.getList(vectorsDetail.fieldIndex("partitionColumns")));
+    String[] allFiles = stored.inputFiles();
+    String[] oneGroup = stored.filter("cell_group = 2").inputFiles();
+    assertTrue(oneGroup.length > 0 && oneGroup.length < allFiles.length);
+    for (String f : oneGroup) {
+      assertTrue(f.contains("cell_group=2/"), f);
+    }
+    Map<String, String> props = DeltaTable.forPath(spark, m.vectors(index)).detail().first().getJavaMap(
+        vectorsDetail.fieldIndex("properties"));
+    assertEquals("1", props.get("gte.index.sourceVersion"));
+    assertEquals("24", props.get("gte.index.nlist"));
+    assertTrue(run.out.contains("index done: 1200 rows in 24 cells"), run.out);
+  }
+
+  @Test
+  void aNewBuildReplacesTheCurrentOneInOneStepAndTheOneBeforeItIsKept() throws Exception {
+    String index = path("index-rebuilt");
+    assertEquals(0, index("--input", source, "--nlist", "8", "--output", index).exitCode);
+    CommandLineRun refused = index("--input", source, "--nlist", "8", "--output", index);
+    assertEquals(2, refused.exitCode);
+    assertTrue(refused.err.contains("already exists (build 1)"), refused.err);
+
+    // What a crashed second build left behind is cleared by the next one.
+    Path leftover = Path.of(index, "build-2", "vectors");
+    Files.createDirectories(leftover);
+    Files.writeString(leftover.resolve("half-written.parquet"), "not a table");
+    assertEquals(0, index("--input", source, "--nlist", "12", "--mode", "overwrite", "--output", index).exitCode);
+    IndexManifest second = manifest(index);
+    assertEquals(2, second.build());
+    assertEquals("12", second.get("nlist"));
+    assertFalse(Files.exists(leftover.resolve("half-written.parquet")));
+    assertEquals(TOPICS * PER_TOPIC, spark.read().format("delta").load(second.vectors(index)).count());
+    assertTrue(Files.isDirectory(Path.of(index, "build-1")), "the previous build stays for readers that opened it");
+
+    assertEquals(0, index("--input", source, "--nlist", "8", "--mode", "overwrite", "--output", index).exitCode);
+    assertEquals(3, manifest(index).build());
+    assertFalse(Files.exists(Path.of(index, "build-1")), "builds before the previous one are deleted");
+    assertTrue(Files.isDirectory(Path.of(index, "build-2")));
+  }
+
+  @Test
+  void refusesDuplicateIdsAFolderThatIsNotAnIndexAndATableWithoutVectors() throws Exception {
+    String doubled = path("index-doubled-source");
+    spark.read().format("delta").load(source).limit(100).write().format("delta").save(doubled);
+    spark.read().format("delta").load(source).limit(10).write().format("delta").mode("append").save(doubled);
+    String index = path("index-doubled");
+    CommandLineRun run = index("--input", doubled, "--nlist", "4", "--output", index);
+    assertEquals(2, run.exitCode);
+    assertTrue(run.err.contains("10 more rows with a vector than distinct ids"), run.err);
+    assertNull(manifest(index), "no index becomes current");
+
+    Path other = Path.of(path("index-not-empty"));
+    Files.createDirectories(other);
+    Files.writeString(other.resolve("notes.txt"), "mine");
+    CommandLineRun buried = index("--input", source, "--mode", "overwrite", "--output", other.toString());
+    assertEquals(2, buried.exitCode);
+    assertTrue(buried.err.contains("holds files that are not an index"), buried.err);
+    assertTrue(Files.exists(other.resolve("notes.txt")));
+
+    CommandLineRun noVectors = index("--input", source, "--vector-col", "vec", "--output", path("index-novec"));
+    assertEquals(2, noVectors.exitCode);
+    assertTrue(noVectors.err.contains("no vector column 'vec'"), noVectors.err);
+  }
+
+  /** Queries near rows of the first {@code topics} topics: each a source row's vector plus a little noise. */
+  private static String queries(String name, int topics, int perTopic) {
+    Random rnd = new Random(17);
+    List<Row> rows = new ArrayList<>();
+    for (int t = 0; t < topics; t++) {
+      for (int i = 0; i < perTopic; i++) {
+        float[] v = vectors.get((long) (t * PER_TOPIC + rnd.nextInt(PER_TOPIC))).clone();
+        float[] noise = gaussian(rnd, 0.2);
+        for (int d = 0; d < DIM; d++) {
+          v[d] += noise[d];
+        }
+        rows.add(RowFactory.create("q" + t + "-" + i, list(v)));
+      }
+    }
+    String p = path(name);
+    spark.createDataFrame(rows, new StructType().add("id", DataTypes.StringType)
+        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType))).repartition(2).write().parquet(p);
+    return p;
+  }
+
+  private static Map<String, String> metrics(String output) {
+    return io.gtespark.job.io.OutputIdentity.readJson(new org.apache.hadoop.fs.Path(output, "_gte_metrics.json"),
+        new Configuration());
+  }
+
+  @Test
+  void searchingEveryCellOfTheIndexEqualsExactSearchOverTheSource() {
+    String index = path("index-search");
+    assertEquals(0, index("--input", source, "--nlist", "24", "--group-rows", "200", "--output", index).exitCode);
+    String q = queries("index-queries-all", TOPICS, 2);
+    String viaIndex = path("index-search-all");
+    CommandLineRun run = CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--top-k", "5",
+        "--nprobe", "24", "--recall-sample", "20", "--output", viaIndex);
+    assertEquals(0, run.exitCode, run.err);
+    String exact = path("index-search-exact");
+    assertEquals(0, CommandLineRun.of(spark, "similarity", "--queries", q, "--corpus", source, "--top-k", "5",
+        "--output", exact).exitCode);
+    List<Row> want = spark.read().parquet(exact).orderBy("query_id", "rank").collectAsList();
+    List<Row> got = spark.read().parquet(viaIndex).orderBy("query_id", "rank").collectAsList();
+    assertEquals(TOPICS * 2 * 5, want.size());
+    assertEquals(want.size(), got.size());
+    for (int i = 0; i < want.size(); i++) {
+      assertEquals(want.get(i).getString(0), got.get(i).getString(0));
+      assertEquals(want.get(i).getLong(1), got.get(i).getLong(1), "rank " + want.get(i).getInt(3) + " of "
+          + want.get(i).getString(0));
+      assertEquals(want.get(i).getDouble(2), got.get(i).getDouble(2), 1e-5);
+    }
+    Map<String, String> m = metrics(viaIndex);
+    assertEquals("index", m.get("search"));
+    assertEquals("1.0", m.get("recallAtK"));
+    assertEquals("20", m.get("recallQueries"));
+    assertEquals(m.get("indexGroups"), m.get("indexGroupsRead"), "probing every cell reads every group");
+  }
+
+  @Test
+  void queriesOnOneTopicReadOnlyTheGroupsTheyProbe() {
+    String index = path("index-narrow");
+    assertEquals(0, index("--input", source, "--nlist", "24", "--group-rows", "100", "--output", index).exitCode);
+    String q = queries("index-queries-narrow", 1, 10);
+    String out = path("index-search-narrow");
+    CommandLineRun run = CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--top-k", "5",
+        "--nprobe", "2", "--recall-sample", "0", "--output", out);
+    assertEquals(0, run.exitCode, run.err);
+    Map<String, String> m = metrics(out);
+    int groups = Integer.parseInt(m.get("indexGroups"));
+    int read = Integer.parseInt(m.get("indexGroupsRead"));
+    assertEquals(13, groups); // 1,205 rows at about 100 a group
+    assertTrue(read >= 1 && read <= 4, "ten queries of one topic probing 2 cells read " + read + " of " + groups);
+    assertTrue(Long.parseLong(m.get("indexRowsRead")) < TOPICS * PER_TOPIC / 2, m.toString());
+    long tableBytes = 0;
+    for (String f : spark.read().format("delta").load(manifest(index).vectors(index)).inputFiles()) {
+      tableBytes += new java.io.File(java.net.URI.create(f)).length();
+    }
+    // The vectors table's files the search's scans selected: the probed groups' folders only.
+    long scanned = Long.parseLong(m.get("fileBytesScanned"));
+    assertTrue(scanned > 0 && scanned < tableBytes / 2, "scanned " + scanned + " of " + tableBytes + " bytes");
+    assertEquals(String.valueOf(10 * 5), m.get("rowsOut"));
+    assertEquals("0", m.get("recallQueries"), "no recall sample: the full table is not read");
+  }
+
+  @Test
+  void refusesAFolderWithoutAnIndexAndACorpusBesideIt() {
+    String q = queries("index-queries-refused", 1, 2);
+    CommandLineRun none = CommandLineRun.of(spark, "similarity", "--index", path("no-index-here"), "--queries", q,
+        "--output", path("index-search-none"));
+    assertEquals(2, none.exitCode);
+    assertTrue(none.err.contains("it is not an index"), none.err);
+    CommandLineRun both = CommandLineRun.of(spark, "similarity", "--index", path("no-index-here"), "--queries", q,
+        "--corpus", source, "--output", path("index-search-both"));
+    assertEquals(2, both.exitCode);
+    assertTrue(both.err.contains("give --queries alone"), both.err);
+  }
+
+  /** A copy of the source's rows with a vector, as a Delta table with its change data feed on. */
+  private static String feedSource(String name) {
+    String p = path(name);
+    Dataset<Row> base = spark.read().format("delta").load(source).filter("embedding IS NOT NULL");
+    base.limit(0).write().format("delta").save(p);
+    spark.sql("ALTER TABLE delta.`" + p + "` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)");
+    base.write().format("delta").mode("append").save(p);
+    return p;
+  }
+
+  private static long commits(String table) {
+    return DeltaTable.forPath(spark, table).history().count();
+  }
+
+  /** Rows (id, embedding, title) for ids {@code from..to-1}, each vector a noisy copy of row id - from's. */
+  private static Dataset<Row> newRows(long from, long to, long seed) {
+    Random rnd = new Random(seed);
+    List<Row> rows = new ArrayList<>();
+    for (long id = from; id < to; id++) {
+      float[] v = vectors.get(id - from).clone();
+      float[] noise = gaussian(rnd, 0.5);
+      for (int d = 0; d < DIM; d++) {
+        v[d] += noise[d];
+      }
+      rows.add(RowFactory.create(id, list(v), "new " + id));
+    }
+    return spark.createDataFrame(rows, new StructType().add("id", DataTypes.LongType)
+        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType)).add("title", DataTypes.StringType));
+  }
+
+  @Test
+  void anUpdateFollowsTheChangeFeedInOneCommitAndEachNewRowFindsItself() {
+    String src = feedSource("index-feed-source");
+    String index = path("index-feed");
+    assertEquals(0, index("--input", src, "--nlist", "24", "--group-rows", "200", "--with", "title", "--output",
+        index).exitCode);
+    String vectorsTable = manifest(index).vectors(index);
+    String builtAt = manifest(index).get("sourceVersion");
+    long commitsBefore = commits(vectorsTable);
+
+    // 12 new rows, 6 changed vectors (and titles), 6 deleted ids, 1 vector set to null: four commits.
+    newRows(5000, 5012, 1).write().format("delta").mode("append").save(src);
+    spark.sql("UPDATE delta.`" + src + "` SET embedding = transform(embedding, x -> -x), title = concat('changed ', "
+        + "id) WHERE id < 6");
+    spark.sql("DELETE FROM delta.`" + src + "` WHERE id >= 100 AND id < 106");
+    spark.sql("UPDATE delta.`" + src + "` SET embedding = NULL WHERE id = 200");
+    CommandLineRun run = index("--update", "--output", index);
+    assertEquals(0, run.exitCode, run.err);
+    IndexManifest m = manifest(index);
+    long latest = DeltaTable.forPath(spark, src).history(1).select("version").first().getLong(0);
+    assertEquals(String.valueOf(latest), m.get("sourceVersion"));
+    assertEquals(builtAt, m.get("updatedFromVersion"));
+    assertEquals("18", m.get("rowsUpserted")); // 12 new, 6 changed
+    assertEquals("7", m.get("idsRemoved")); // 6 deleted, 1 without a vector now
+    assertEquals(1, m.build(), "an update keeps the build");
+    assertEquals(commitsBefore + 1, commits(vectorsTable), "one commit for the whole change set");
+
+    Dataset<Row> stored = spark.read().format("delta").load(vectorsTable);
+    assertEquals(TOPICS * PER_TOPIC + 12 - 7, stored.count());
+    assertEquals(String.valueOf(stored.count()), m.get("rows"));
+    assertEquals(0, stored.filter("id >= 100 AND id < 106 OR id = 200").count(), "removed ids never come back");
+    assertEquals(6, stored.filter("id < 6 AND title LIKE 'changed %'").count());
+    for (Row r : stored.filter("id < 6").select("id", "vector").collectAsList()) {
+      float[] want = vectors.get(r.getLong(0)).clone();
+      VectorMath.normalize(want);
+      assertEquals(-want[0], floats(r.getList(1))[0], 1e-6, "the changed vector is stored");
+    }
+
+    // Each new row, searched by its own vector, is its own nearest neighbour.
+    String q = path("index-feed-queries");
+    newRows(5000, 5012, 1).drop("title").write().parquet(q);
+    String out = path("index-feed-found");
+    assertEquals(0, CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--top-k", "1",
+        "--nprobe", "4", "--recall-sample", "0", "--output", out).exitCode);
+    List<Row> found = spark.read().parquet(out).collectAsList();
+    assertEquals(12, found.size());
+    for (Row r : found) {
+      assertEquals(r.getLong(0), r.getLong(1));
+      assertEquals(1.0, r.getDouble(2), 1e-5);
+    }
+
+    // Nothing new: no commit, the same manifest version.
+    CommandLineRun again = index("--update", "--output", index);
+    assertEquals(0, again.exitCode, again.err);
+    assertTrue(again.out.contains("0 rows added or changed, 0 ids removed"), again.out);
+    assertEquals(commitsBefore + 1, commits(vectorsTable));
+  }
+
+  @Test
+  void anUpdateThatCrashedAfterItsCommitIsRerunExactlyOnce() throws Exception {
+    String src = feedSource("index-crash-source");
+    String index = path("index-crash");
+    assertEquals(0, index("--input", src, "--nlist", "16", "--output", index).exitCode);
+    Path manifestFile = Path.of(index, IndexManifest.FILE);
+    String before = Files.readString(manifestFile);
+    String vectorsTable = manifest(index).vectors(index);
+    newRows(7000, 7010, 2).write().format("delta").mode("append").save(src);
+    spark.sql("DELETE FROM delta.`" + src + "` WHERE id < 3");
+    assertEquals(0, index("--update", "--output", index).exitCode);
+    long commitsAfter = commits(vectorsTable);
+    // The crash: the MERGE committed, the manifest still names the old source version.
+    Files.writeString(manifestFile, before);
+    Files.deleteIfExists(Path.of(index, "." + IndexManifest.FILE + ".crc")); // the local file system's checksum
+    CommandLineRun rerun = index("--update", "--output", index);
+    assertEquals(0, rerun.exitCode, rerun.err);
+    assertEquals(commitsAfter, commits(vectorsTable), "the rerun's MERGE was skipped as already committed");
+    Dataset<Row> stored = spark.read().format("delta").load(vectorsTable);
+    assertEquals(TOPICS * PER_TOPIC + 10 - 3, stored.count());
+    assertEquals(stored.count(), stored.select("id").distinct().count(), "no row doubled");
+    long latest = DeltaTable.forPath(spark, src).history(1).select("version").first().getLong(0);
+    assertEquals(String.valueOf(latest), manifest(index).get("sourceVersion"));
+  }
+
+  @Test
+  void anUpdateRefusesAGapInTheFeedAndAnotherTableAndRetrainsPastTheImbalanceLimit() {
+    String noFeed = path("index-nofeed-source");
+    spark.read().format("delta").load(source).filter("embedding IS NOT NULL").write().format("delta").save(noFeed);
+    String index = path("index-nofeed");
+    assertEquals(0, index("--input", noFeed, "--nlist", "8", "--output", index).exitCode);
+    newRows(9000, 9005, 3).write().format("delta").mode("append").save(noFeed);
+    CommandLineRun gap = index("--update", "--output", index);
+    assertEquals(2, gap.exitCode);
+    assertTrue(gap.err.contains("change data feed"), gap.err);
+    assertEquals("0", manifest(index).get("sourceVersion"), "a refused update records nothing");
+
+    String other = feedSource("index-other-source");
+    CommandLineRun wrongTable = index("--update", "--input", other, "--output", index);
+    assertEquals(2, wrongTable.exitCode);
+    assertTrue(wrongTable.err.contains("another table"), wrongTable.err);
+
+    String src = feedSource("index-retrain-source");
+    String retrained = path("index-retrain");
+    assertEquals(0, index("--input", src, "--nlist", "8", "--output", retrained).exitCode);
+    newRows(8000, 8040, 4).write().format("delta").mode("append").save(src);
+    CommandLineRun run = index("--update", "--retrain-if-imbalance", "1.0", "--output", retrained);
+    assertEquals(0, run.exitCode, run.err);
+    IndexManifest m = manifest(retrained);
+    assertEquals(2, m.build(), "the update past the limit built the index anew");
+    assertEquals(String.valueOf(TOPICS * PER_TOPIC + 40), m.get("rows"));
+    assertEquals("true", metrics(retrained).get("retrained"));
+  }
+
+  private static float[] floats(List<Object> list) {
+    float[] v = new float[list.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = ((Number) list.get(i)).floatValue();
+    }
+    return v;
+  }
+
+  private static double dot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += a[i] * b[i];
+    }
+    return s;
+  }
+
+  private static double norm(float[] v) {
+    return Math.sqrt(dot(v, v));
+  }
+}
