@@ -109,6 +109,7 @@ class VectorIndexTest extends SharedSparkSession {
     assertEquals(detail.getString(detail.fieldIndex("id")), m.get("sourceTableId"));
     assertEquals("title", m.get("with"));
     assertEquals("7", m.get("cellGroups")); // 1,205 rows (5 without a vector) at about 200 a group
+    assertEquals(7, spark.read().format("delta").load(m.vectors(index)).inputFiles().length, "one file a group");
 
     // The centroids: one row a cell, unit vectors, each with its group.
     List<Row> centroids = spark.read().format("delta").load(m.centroids(index)).orderBy("cell").collectAsList();
@@ -267,9 +268,28 @@ class VectorIndexTest extends SharedSparkSession {
     }
     Map<String, String> m = metrics(viaIndex);
     assertEquals("index", m.get("search"));
+    assertEquals("broadcast queries", m.get("indexScan"));
     assertEquals("1.0", m.get("recallAtK"));
     assertEquals("20", m.get("recallQueries"));
     assertEquals(m.get("indexGroups"), m.get("indexGroupsRead"), "probing every cell reads every group");
+    assertEquals(String.valueOf(TOPICS * 2 * TOPICS * PER_TOPIC), m.get("pairsScored"), "each query against each row once");
+
+    // A query set past the broadcast limit meets the rows in the packet shuffle instead: same lists.
+    String shuffled = path("index-search-shuffled");
+    spark.conf().set(io.gtespark.job.similarity.IvfTopK.BROADCAST_QUERY_BYTES, "0");
+    try {
+      assertEquals(0, CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--top-k", "5",
+          "--nprobe", "24", "--recall-sample", "0", "--output", shuffled).exitCode);
+    } finally {
+      spark.conf().unset(io.gtespark.job.similarity.IvfTopK.BROADCAST_QUERY_BYTES);
+    }
+    assertEquals("shuffled queries", metrics(shuffled).get("indexScan"));
+    List<Row> viaShuffle = spark.read().parquet(shuffled).orderBy("query_id", "rank").collectAsList();
+    assertEquals(got.size(), viaShuffle.size());
+    for (int i = 0; i < got.size(); i++) {
+      assertEquals(got.get(i).getLong(1), viaShuffle.get(i).getLong(1));
+      assertEquals(got.get(i).getDouble(2), viaShuffle.get(i).getDouble(2), 1e-6);
+    }
   }
 
   @Test
@@ -286,14 +306,21 @@ class VectorIndexTest extends SharedSparkSession {
     int read = Integer.parseInt(m.get("indexGroupsRead"));
     assertEquals(13, groups); // 1,205 rows at about 100 a group
     assertTrue(read >= 1 && read <= 4, "ten queries of one topic probing 2 cells read " + read + " of " + groups);
-    assertTrue(Long.parseLong(m.get("indexRowsRead")) < TOPICS * PER_TOPIC / 2, m.toString());
+    // Only the probed cells' rows are scored: 10 queries x at most 2 cells x the largest cell.
+    assertTrue(Long.parseLong(m.get("pairsScored")) <= 10L * 2 * manifest(index).getLong("cellRowsMax"), m.toString());
     long tableBytes = 0;
     for (String f : spark.read().format("delta").load(manifest(index).vectors(index)).inputFiles()) {
       tableBytes += new java.io.File(java.net.URI.create(f)).length();
     }
-    // The vectors table's files the search's scans selected: the probed groups' folders only.
-    long scanned = Long.parseLong(m.get("fileBytesScanned"));
-    assertTrue(scanned > 0 && scanned < tableBytes / 2, "scanned " + scanned + " of " + tableBytes + " bytes");
+    // The same queries probing every cell read every group: the files the scans selected differ by
+    // most of the vectors table (both runs also read the queries, the centroids and Delta's log).
+    String all = path("index-search-wide");
+    assertEquals(0, CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--top-k", "5",
+        "--nprobe", "24", "--recall-sample", "0", "--output", all).exitCode);
+    long narrow = Long.parseLong(m.get("fileBytesScanned"));
+    long wide = Long.parseLong(metrics(all).get("fileBytesScanned"));
+    assertTrue(wide - narrow > tableBytes / 2, "scanned " + narrow + " and " + wide + " bytes of a " + tableBytes
+        + "-byte vectors table");
     assertEquals(String.valueOf(10 * 5), m.get("rowsOut"));
     assertEquals("0", m.get("recallQueries"), "no recall sample: the full table is not read");
   }

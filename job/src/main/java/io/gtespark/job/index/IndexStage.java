@@ -36,6 +36,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -80,8 +81,9 @@ public final class IndexStage implements Stage {
         OptionSpec.optional("--train-iter", "spark.gte.index.trainIter", "3",
             "k-means iterations when training the cells (it stops earlier once no centroid moves)"),
         OptionSpec.optional("--seed", "spark.gte.index.seed", "42", "seed of the training sample and the cells"),
-        OptionSpec.optional("--group-rows", "spark.gte.index.groupRows", "2048",
-            "about this many rows a cell group (a partition folder of the vectors table); a group is at least one cell"),
+        OptionSpec.optional("--group-rows", "spark.gte.index.groupRows", "auto",
+            "about this many rows a cell group (a folder and file of the vectors table): auto (2,048, or rows/1,024 "
+            + "when more, so at most about 1,024 groups) or a number; a group is at least one cell"),
         OptionSpec.optional("--output", "spark.gte.output", null, "index folder (required)"),
         OptionSpec.flag("--update", "spark.gte.index.update", "bring the index up to its source's latest version: "
             + "the change data feed since the recorded version, routed to the existing cells, in one Delta commit"),
@@ -186,8 +188,14 @@ public final class IndexStage implements Stage {
     long t0 = System.nanoTime();
     StructType schema = CellAssignment.schema(withVectors.schema());
     Dataset<Row> assigned = withVectors.mapPartitions(new CellAssignment(centroidBlock, groupOf), Encoders.row(schema));
+    // Each group's rows meet in one task and leave it sorted by cell: a group is one file (not one
+    // per input partition, which wrote 1,666 small files for 49 groups at 100k rows and spent most
+    // of the build opening them), and within it a cell's rows are contiguous, so Parquet's row
+    // group statistics on cell let a reader of a few cells skip the rest of a large group.
+    Dataset<Row> laidOut = assigned.repartition(cells.groups, functions.col(CellAssignment.CELL_GROUP))
+        .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL);
     new TableWriter(spark, vectorsPath, OutputFormat.DELTA, OutputMode.ERROR)
-        .partitionBy(List.of(CellAssignment.CELL_GROUP)).withProperties(properties).write(assigned, identity);
+        .partitionBy(List.of(CellAssignment.CELL_GROUP)).withProperties(properties).write(laidOut, identity);
     Dataset<Row> written = spark.read().format("delta").load(vectorsPath);
     long[] perCell = new long[cells.centroids.length];
     for (Row r : written.groupBy(CellAssignment.CELL).count().collectAsList()) {
@@ -256,7 +264,7 @@ public final class IndexStage implements Stage {
       throw new UsageException("The input has no rows to index.");
     }
     IvfTopK.Settings ivf = new IvfTopK.Settings(settings.nlist, 1, settings.trainSample, settings.iterations,
-        settings.seed, 4096, settings.groupRows);
+        settings.seed, 4096, 1);
     int nlist = ivf.cellsFor(rows);
     long want = ivf.sampleFor(rows, nlist);
     double fraction = Math.min(1.0, 1.1 * want / rows);
@@ -279,8 +287,8 @@ public final class IndexStage implements Stage {
     cells.centroids = model.centroids;
     cells.trainRows = sample.rows();
     cells.iterations = model.iterations;
-    cells.groups = (int) Math.max(1, Math.min(model.centroids.length, (rows + settings.groupRows - 1)
-        / settings.groupRows));
+    long groupRows = settings.groupRows > 0 ? settings.groupRows : Math.max(2048, (rows + 1023) / 1024);
+    cells.groups = (int) Math.max(1, Math.min(model.centroids.length, (rows + groupRows - 1) / groupRows));
     cells.groupOf = cells.groups == 1 ? new int[model.centroids.length]
         : SphericalKMeans.groupLocally(model.centroids, cells.groups, 10, settings.seed);
     System.out.printf("index: %d cells trained on %d rows in %.1f s (%d iterations)%n", model.centroids.length,
@@ -407,12 +415,12 @@ public final class IndexStage implements Stage {
       int nlist = options.get("--nlist").equals("auto") ? 0 : options.getInt("--nlist");
       int trainSample = options.get("--train-sample").equals("auto") ? 0 : options.getInt("--train-sample");
       int iterations = options.getInt("--train-iter");
-      int groupRows = options.getInt("--group-rows");
+      int groupRows = options.get("--group-rows").equals("auto") ? 0 : options.getInt("--group-rows");
       if (nlist < 0 || trainSample < 0) {
         throw new UsageException("--nlist and --train-sample must be auto or positive.");
       }
-      if (iterations < 1 || groupRows < 1) {
-        throw new UsageException("--train-iter and --group-rows must be at least 1.");
+      if (iterations < 1 || groupRows < 0) {
+        throw new UsageException("--train-iter must be at least 1, and --group-rows auto or positive.");
       }
       return new BuildSettings(nlist, trainSample, iterations, options.getLong("--seed"), groupRows);
     }

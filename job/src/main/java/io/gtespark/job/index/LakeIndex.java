@@ -104,6 +104,18 @@ public final class LakeIndex implements StoredCells {
   }
 
   @Override
+  public Dataset<Row> cellRowsOfGroups(int[] groups) {
+    Object[] values = Arrays.stream(groups).boxed().toArray();
+    Dataset<Row> rows = vectors.where(functions.col(CellAssignment.CELL_GROUP).isin(values));
+    return rows.select(rows.col(CellAssignment.ID), rows.col(CellAssignment.CELL), rows.col(CellAssignment.VECTOR));
+  }
+
+  @Override
+  public long rows() {
+    return manifest.getLong("rows");
+  }
+
+  @Override
   public Dataset<Row> allRows() {
     return idsAndVectors(vectors);
   }

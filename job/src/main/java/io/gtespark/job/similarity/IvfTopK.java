@@ -36,6 +36,12 @@ import scala.Tuple2;
  * driver holds the centroids and per-cell counts only.
  */
 public final class IvfTopK {
+  /**
+   * The session property that bounds the query vectors an index search sends every task instead
+   * of shuffling them to the cells; 64 MiB by default (43,690 queries of 384 dimensions).
+   */
+  public static final String BROADCAST_QUERY_BYTES = "spark.gte.similarity.indexBroadcastQueryBytes";
+
   private IvfTopK() {}
 
   /** The knobs of one search; nlist or trainSample 0 = derived from the corpus size. */
@@ -86,9 +92,14 @@ public final class IvfTopK {
 
     Result(Dataset<Row> topK, UnitVectorBlocks queryData, UnitVectorBlocks corpusData, Map<String, Object> stats,
         MaxAccumulator unitDocs, MaxAccumulator unitQueries, RecallProbe probe, RecallProbe.Tap tap) {
+      this(topK, queryData.rows(), corpusData.rows(), stats, unitDocs, unitQueries, probe, tap);
+    }
+
+    Result(Dataset<Row> topK, long queries, long corpusRows, Map<String, Object> stats, MaxAccumulator unitDocs,
+        MaxAccumulator unitQueries, RecallProbe probe, RecallProbe.Tap tap) {
       this.topK = topK;
-      this.queries = queryData.rows();
-      this.corpusRows = corpusData.rows();
+      this.queries = queries;
+      this.corpusRows = corpusRows;
       this.stats = stats;
       this.unitDocs = unitDocs;
       this.unitQueries = unitQueries;
@@ -222,16 +233,40 @@ public final class IvfTopK {
       return g.iterator();
     }).distinct().collect();
     int[] read = probed.stream().mapToInt(Integer::intValue).sorted().toArray();
-    UnitVectorBlocks corpusData = UnitVectorBlocks.cache(index.rowsOfGroups(read), settings.blockRows);
-    cache.add(corpusData.blocks());
     stats.put("indexGroups", index.groups());
     stats.put("indexGroupsRead", read.length);
+    StructType schema = TopKCandidates.schema(queries, index.allRows());
+    long queryBytes = queryData.rows() * 4L * centres[0].length;
+    System.out.printf("similarity --index: %d queries probe %d of %d cell groups (routed in %.1f s)%n",
+        queryData.rows(), read.length, index.groups(), (System.nanoTime() - t0) / 1e9);
+    if (queryData.rows() == 0 || read.length == 0) {
+      return new Result(spark.createDataFrame(new ArrayList<>(), schema), queryData.rows(), 0, stats, unitDocs,
+          unitQueries, null, null);
+    }
+    if (queryBytes <= org.apache.spark.network.util.JavaUtils.byteStringAsBytes(
+        spark.conf().get(BROADCAST_QUERY_BYTES, "64m"))) {
+      // Few enough queries to send every task: each reads its share of the probed groups once and
+      // scores their rows in place, by the cell each row is stored with.
+      stats.put("indexScan", "broadcast queries");
+      Broadcast<ProbedCellScan> scan = cache.add(jsc.broadcast(ProbedCellScan.of(routedQueries.collect(),
+          centres.length)));
+      JavaRDD<Tuple2<Object, TopKHeap>> partial = ProbedCellScan.partials(index.cellRowsOfGroups(read), scan, k,
+          minScore, pairsScored);
+      RecallProbe probe = RecallProbe.prepare(queryData.blocks(), UnitVectorBlocks.read(index.allRows(),
+          settings.blockRows, null), k, false, minScore, recallSample, settings.seed);
+      RecallProbe.Tap tap = probe == null ? null : probe.tap(spark.sparkContext());
+      return new Result(TopKCandidates.rank(spark, partial, schema, tap), queryData.rows(), index.rows(), stats,
+          unitDocs, unitQueries, probe, tap);
+    }
+    // Too many queries to broadcast: the probed groups' rows and the queries meet in the packet
+    // shuffle of --approx, unit by unit.
+    stats.put("indexScan", "shuffled queries");
+    UnitVectorBlocks corpusData = UnitVectorBlocks.cache(index.rowsOfGroups(read), settings.blockRows);
+    cache.add(corpusData.blocks());
     stats.put("indexRowsRead", corpusData.rows());
-    System.out.printf("similarity --index: %d queries probe %d of %d cell groups (%d rows read) in %.1f s%n",
-        queryData.rows(), read.length, index.groups(), corpusData.rows(), (System.nanoTime() - t0) / 1e9);
-    if (queryData.rows() == 0 || corpusData.rows() == 0) {
-      return new Result(spark.createDataFrame(new ArrayList<>(), TopKCandidates.schema(queries, index.allRows())),
-          queryData, corpusData, stats, unitDocs, unitQueries, null, null);
+    if (corpusData.rows() == 0) {
+      return new Result(spark.createDataFrame(new ArrayList<>(), schema), queryData.rows(), 0, stats, unitDocs,
+          unitQueries, null, null);
     }
     JavaRDD<RoutedBlock> routedCorpus = routed(corpusData.blocks(), cache.add(route(corpusData.blocks(), centroids,
         1).persist(StorageLevel.MEMORY_AND_DISK())), 1);
@@ -239,8 +274,8 @@ public final class IvfTopK {
         index.groups(), nprobe, System.nanoTime());
     JavaRDD<VectorBlock> everyRow = recallSample > 0 ? UnitVectorBlocks.read(index.allRows(), settings.blockRows, null)
         : corpusData.blocks();
-    return scoring.score(TopKCandidates.schema(queries, index.allRows()), k, false, minScore, settings,
-        recallSample, everyRow, cache, pairsScored, stats, unitDocs, unitQueries);
+    return scoring.score(schema, k, false, minScore, settings, recallSample, everyRow, cache, pairsScored, stats,
+        unitDocs, unitQueries);
   }
 
   /** Both sides cached and routed to one set of grouped cells: what scoring them needs. */

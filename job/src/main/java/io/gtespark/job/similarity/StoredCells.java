@@ -21,6 +21,12 @@ public interface StoredCells {
   /** The (id, vector) rows of these groups only, read lazily. */
   Dataset<Row> rowsOfGroups(int[] groups);
 
+  /** The (id, cell, unit vector) rows of these groups only, read lazily. */
+  Dataset<Row> cellRowsOfGroups(int[] groups);
+
   /** Every (id, vector) row, read lazily. */
   Dataset<Row> allRows();
+
+  /** How many rows there are. */
+  long rows();
 }
