@@ -252,8 +252,10 @@ public final class IvfTopK {
           centres.length)));
       JavaRDD<Tuple2<Object, TopKHeap>> partial = ProbedCellScan.partials(index.cellRowsOfGroups(read), scan, k,
           minScore, pairsScored);
-      RecallProbe probe = RecallProbe.prepare(queryData.blocks(), UnitVectorBlocks.read(index.allRows(),
-          settings.blockRows, null), k, false, minScore, recallSample, settings.seed);
+      // Planned only when measured: planning the read of every row lists (and counts) all its files.
+      RecallProbe probe = recallSample <= 0 ? null : RecallProbe.prepare(queryData.blocks(),
+          UnitVectorBlocks.read(index.allRows(), settings.blockRows, null), k, false, minScore, recallSample,
+          settings.seed);
       RecallProbe.Tap tap = probe == null ? null : probe.tap(spark.sparkContext());
       return new Result(TopKCandidates.rank(spark, partial, schema, tap), queryData.rows(), index.rows(), stats,
           unitDocs, unitQueries, probe, tap);
