@@ -167,6 +167,22 @@ class VectorIndexTest extends SharedSparkSession {
     assertEquals("1", props.get("gte.index.sourceVersion"));
     assertEquals("24", props.get("gte.index.nlist"));
     assertTrue(run.out.contains("index done: 1200 rows in 24 cells"), run.out);
+
+    // Search results carry what the index carries, on request.
+    String q = queries("index-queries-carried", 3, 2);
+    String out = path("index-search-carried");
+    CommandLineRun search = CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--top-k", "3",
+        "--with", "title", "--recall-sample", "0", "--output", out);
+    assertEquals(0, search.exitCode, search.err);
+    List<Row> hits = spark.read().parquet(out).select("doc_id", "title").collectAsList();
+    assertEquals(3 * 2 * 3, hits.size());
+    for (Row h : hits) {
+      assertEquals("title " + h.getLong(0), h.getString(1));
+    }
+    CommandLineRun missing = CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--with",
+        "body", "--output", path("index-search-missing"));
+    assertEquals(2, missing.exitCode);
+    assertTrue(missing.err.contains("does not carry column 'body'"), missing.err);
   }
 
   @Test

@@ -81,6 +81,38 @@ public final class LakeIndex implements StoredCells {
     return path;
   }
 
+  /** Refuses, naming them, columns this index does not carry. */
+  public void requireCarried(List<String> columns) {
+    String with = manifest.get("with");
+    List<String> carried = with == null || with.isEmpty() ? List.of() : Arrays.asList(with.split(","));
+    for (String c : columns) {
+      if (!carried.contains(c)) {
+        throw new UsageException("Index " + path + " does not carry column '" + c + "' (it carries " + carried
+            + "); build it with index --with " + c + " to return it with results.");
+      }
+    }
+  }
+
+  /**
+   * {@code results} (doc_id ...) with the carried columns {@code columns} of each doc_id's row
+   * added; a usage error naming the ones the index does not carry. Only the id and those columns
+   * of the index are read, not its vectors.
+   */
+  public Dataset<Row> withCarried(Dataset<Row> results, List<String> columns) {
+    if (columns.isEmpty()) {
+      return results;
+    }
+    requireCarried(columns);
+    org.apache.spark.sql.Column[] picked = new org.apache.spark.sql.Column[columns.size() + 1];
+    picked[0] = vectors.col(CellAssignment.ID).as("_gte_doc_id");
+    for (int i = 0; i < columns.size(); i++) {
+      picked[i + 1] = vectors.col(columns.get(i));
+    }
+    Dataset<Row> payload = vectors.select(picked);
+    return results.join(payload, results.col("doc_id").equalTo(payload.col("_gte_doc_id")), "left")
+        .drop("_gte_doc_id");
+  }
+
   @Override
   public float[][] centroids() {
     return centroids;

@@ -73,6 +73,8 @@ public final class SimilarityStage implements Stage {
         OptionSpec.optional("--vector-col", "spark.gte.vectorCol", "embedding", "vector column of embedding outputs"),
         OptionSpec.optional("--text-col", "spark.gte.similarity.textCol", null, "text column, to embed raw inputs on the fly"),
         OptionSpec.optional("--top-k", "spark.gte.similarity.topK", "10", "neighbours per query"),
+        OptionSpec.repeatable("--with", "spark.gte.similarity.with", false,
+            "with --index: columns the index carries (index --with) added to each result row, by doc_id"),
         OptionSpec.flag("--with-text", "spark.gte.similarity.withText",
             "add query_text and doc_text columns to top-K results (needs --text-col)"),
         OptionSpec.optional("--min-score", "spark.gte.similarity.minScore", null,
@@ -145,6 +147,9 @@ public final class SimilarityStage implements Stage {
         identity = vectors.identity();
         metrics.put("search", "pairs");
         writer.write(result, identity);
+      } else if (!options.getAll("--with").isEmpty() && options.get("--index") == null) {
+        throw new UsageException("--with adds columns an index carries to its search results; it needs --index "
+            + "(for other searches, --with-text labels rows with their texts).");
       } else if (options.get("--index") != null) {
         ivfResult = searchIndex(spark, options, tables, format, idCol, vectorCol, textCol, spec, k, minScore, writer,
             cache, pairsScored, metrics);
@@ -214,12 +219,13 @@ public final class SimilarityStage implements Stage {
       double minScore, TableWriter writer, SearchCache cache, LongAccumulator pairsScored, RunMetrics metrics) {
     if (options.get("--corpus") != null || options.isOn("--self") || options.isOn("--with-text")) {
       throw new UsageException("--index searches the index's rows: give --queries alone (no --corpus or --self), "
-          + "and no --with-text (the index stores ids and vectors).");
+          + "and no --with-text (name the columns the index carries with --with).");
     }
     String queryIdCol = options.get("--query-id-col") != null ? options.get("--query-id-col") : idCol;
     VectorTable queries = load(spark, tables, required(options, "--queries", "--index"), format, queryIdCol,
         vectorCol, textCol, spec);
     LakeIndex index = LakeIndex.open(spark, options.get("--index"));
+    index.requireCarried(options.getAll("--with"));
     ModelIdentity identity = index.identity() != null ? index.identity() : queries.identity();
     if (index.identity() != null && queries.identity() != null && !index.identity().sameModel(queries.identity())) {
       throw new UsageException("The vectors of index " + options.get("--index") + " were made with "
@@ -231,7 +237,7 @@ public final class SimilarityStage implements Stage {
         IvfOptions.settings(options), options.getInt("--recall-sample"), cache, pairsScored);
     metrics.put("search", "index").put("index", options.get("--index")).put("indexBuild", index.manifest().build())
         .put("queries", ivf.queries).put("corpusRows", index.manifest().getLong("rows"));
-    writer.write(ivf.topK, identity);
+    writer.write(index.withCarried(ivf.topK, options.getAll("--with")), identity);
     metrics.putPairsScored(pairsScored.value());
     ivf.stats().forEach(metrics::put);
     ivf.recall().forEach(metrics::put);
