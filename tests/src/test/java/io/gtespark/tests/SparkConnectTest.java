@@ -31,10 +31,14 @@ class SparkConnectTest extends SharedSparkSession {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
+    // The free port found above can be taken before the server binds it (a CI run failed so): the
+    // server tries the next ports, and the client connects to the one it bound.
     spark = session("local[2]", "io.delta.sql.DeltaSparkSessionExtension,io.gtespark.udf.spark.GteSparkSessionExtension",
-        Map.of("spark.connect.grpc.binding.address", "127.0.0.1", "spark.connect.grpc.binding.port", "" + port));
+        Map.of("spark.connect.grpc.binding.address", "127.0.0.1", "spark.connect.grpc.binding.port", "" + port,
+            "spark.connect.grpc.port.maxRetries", "16"));
     SparkConnectService.start(spark.sparkContext());
-    client = org.apache.spark.sql.connect.SparkSession.builder().remote("sc://127.0.0.1:" + port).create();
+    int bound = org.apache.spark.sql.connect.service.SparkConnectService$.MODULE$.localPort();
+    client = org.apache.spark.sql.connect.SparkSession.builder().remote("sc://127.0.0.1:" + bound).create();
   }
 
   @AfterAll
