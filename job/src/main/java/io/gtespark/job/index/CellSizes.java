@@ -26,6 +26,15 @@ public final class CellSizes {
     return new CellSizes(perCell);
   }
 
+  /** The sizes of the {@code nlist} cells of an index's vectors table, counted by cell on the executors. */
+  public static CellSizes of(org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> vectors, int nlist) {
+    long[] perCell = new long[nlist];
+    for (org.apache.spark.sql.Row r : vectors.groupBy(CellAssignment.CELL).count().collectAsList()) {
+      perCell[r.getInt(0)] = r.getLong(1);
+    }
+    return of(perCell);
+  }
+
   /** Rows in all cells. */
   public long rows() {
     return rows;

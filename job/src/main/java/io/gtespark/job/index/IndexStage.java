@@ -129,7 +129,7 @@ public final class IndexStage implements Stage {
         throw new UsageException("index builds with --mode error or overwrite, not " + options.get("--mode")
             + " (an index is kept in step with its source by index --update).");
       }
-      refuseExisting(index, previous, mode, conf);
+      refuseExisting(spark, index, previous, mode, conf);
       if (options.get("--input") == null) {
         throw new UsageException("index needs --input: the embedded table to index.");
       }
@@ -197,11 +197,8 @@ public final class IndexStage implements Stage {
     new TableWriter(spark, vectorsPath, OutputFormat.DELTA, OutputMode.ERROR)
         .partitionBy(List.of(CellAssignment.CELL_GROUP)).withProperties(properties).write(laidOut, identity);
     Dataset<Row> written = spark.read().format("delta").load(vectorsPath);
-    long[] perCell = new long[cells.centroids.length];
-    for (Row r : written.groupBy(CellAssignment.CELL).count().collectAsList()) {
-      perCell[r.getInt(0)] = r.getLong(1);
-    }
-    CellSizes sizes = CellSizes.of(perCell);
+    int nlist = cells.centroids.length;
+    CellSizes sizes = CellSizes.of(written, nlist);
     long distinctIds = written.select(CellAssignment.ID).distinct().count();
     if (distinctIds != sizes.rows()) {
       delete(folder, conf);
@@ -210,7 +207,7 @@ public final class IndexStage implements Stage {
           + "update replaces and deletes by id). Deduplicate the ids (or name a unique column) and build again.");
     }
     System.out.printf("index: %d rows routed to %d cells (cell groups: %d) and written in %.1f s%n", sizes.rows(),
-        perCell.length, cells.groups, (System.nanoTime() - t0) / 1e9);
+        nlist, cells.groups, (System.nanoTime() - t0) / 1e9);
     writeCentroids(spark, centroidsPath, cells, identity, properties);
 
     Map<String, Object> recorded = new LinkedHashMap<>();
@@ -224,7 +221,7 @@ public final class IndexStage implements Stage {
     recorded.put("idCol", columns.idCol);
     recorded.put("vectorCol", vectorCol);
     recorded.put("with", String.join(",", carried));
-    recorded.put("nlist", perCell.length);
+    recorded.put("nlist", nlist);
     recorded.put("cellGroups", cells.groups);
     recorded.put("rows", sizes.rows());
     recorded.put("rowsWithoutVector", rows - sizes.rows());
@@ -239,7 +236,7 @@ public final class IndexStage implements Stage {
       delete(IndexManifest.buildFolder(index, old), conf);
     }
     System.out.printf("index done: %d rows in %d cells (cell groups: %d; rows a cell %s to %s, imbalance %s), build %d of "
-        + "%s, reflecting %s%s%n", sizes.rows(), perCell.length, cells.groups, recorded.get("cellRowsMin"),
+        + "%s, reflecting %s%s%n", sizes.rows(), nlist, cells.groups, recorded.get("cellRowsMin"),
         recorded.get("cellRowsMax"), recorded.get("imbalance"), build, index, input,
         source == null ? "" : " at version " + source.version());
     return recorded;
@@ -321,8 +318,9 @@ public final class IndexStage implements Stage {
    * Refuses, before anything runs, an index folder that --mode error may not touch, and a folder
    * that holds something other than an index (overwrite would bury it).
    */
-  private static void refuseExisting(String index, IndexManifest previous, OutputMode mode, Configuration conf) {
-    boolean occupied = occupied(index, conf);
+  private static void refuseExisting(SparkSession spark, String index, IndexManifest previous, OutputMode mode,
+      Configuration conf) {
+    boolean occupied = new TableWriter(spark, index, OutputFormat.DELTA, mode).exists();
     if (mode == OutputMode.ERROR && occupied) {
       throw new UsageException("Index " + index + (previous != null ? " already exists (build " + previous.build()
           + ")" : " is not empty") + ". Use --mode overwrite to build it anew, or choose another --output.");
@@ -330,17 +328,6 @@ public final class IndexStage implements Stage {
     if (previous == null && occupied && !onlyBuilds(index, conf)) {
       throw new UsageException("--output " + index + " holds files that are not an index; choose an empty or new "
           + "folder.");
-    }
-  }
-
-  /** True when {@code index} exists and is not an empty folder. */
-  private static boolean occupied(String index, Configuration conf) {
-    try {
-      Path p = new Path(index);
-      FileSystem fs = p.getFileSystem(conf);
-      return fs.exists(p) && (!fs.getFileStatus(p).isDirectory() || fs.listStatus(p).length > 0);
-    } catch (IOException e) {
-      throw new IllegalStateException("Cannot check --output " + index + ": " + e.getMessage(), e);
     }
   }
 

@@ -113,12 +113,8 @@ final class IndexUpdate {
     if (to > from) {
       counted = merge(changes, columns, lake, vectorsPath, to);
     }
-    Dataset<Row> vectors = spark.read().format("delta").load(vectorsPath);
-    long[] perCell = new long[lake.centroids().length];
-    for (Row r : vectors.groupBy(CellAssignment.CELL).count().collectAsList()) {
-      perCell[r.getInt(0)] = r.getLong(1);
-    }
-    CellSizes sizes = CellSizes.of(perCell);
+    CellSizes sizes = CellSizes.of(spark.read().format("delta").load(vectorsPath), lake.centroids().length);
+    int nlist = lake.centroids().length;
     imbalance = sizes.imbalance();
     Map<String, Object> recorded = new LinkedHashMap<>();
     manifest.values().forEach((k, v) -> {
@@ -135,7 +131,7 @@ final class IndexUpdate {
     recorded.put("idsRemoved", counted[1]);
     IndexManifest.of(recorded).publish(index, conf);
     System.out.printf("index --update: versions %d to %d of %s: %d rows added or changed, %d ids removed; %d rows in "
-        + "%d cells, imbalance %.4f (%.1f s)%n", from, to, input, counted[0], counted[1], sizes.rows(), perCell.length,
+        + "%d cells, imbalance %.4f (%.1f s)%n", from, to, input, counted[0], counted[1], sizes.rows(), nlist,
         imbalance, (System.nanoTime() - t0) / 1e9);
     return recorded;
   }
@@ -174,8 +170,8 @@ final class IndexUpdate {
       for (String c : routed.columns()) {
         all.put("`" + c + "`", "s.`" + c + "`");
       }
-      String appId = "gte-index:" + DeltaTable.forPath(spark, vectorsPath).detail().first().getString(
-          DeltaTable.forPath(spark, vectorsPath).detail().first().fieldIndex("id"));
+      Row detail = DeltaTable.forPath(spark, vectorsPath).detail().first();
+      String appId = "gte-index:" + detail.getString(detail.fieldIndex("id"));
       new DeltaMerge(spark, vectorsPath, CellAssignment.ID, List.of()).inTransaction(appId, to, () ->
           DeltaTable.forPath(spark, vectorsPath).as("t")
               .merge(changeSet.as("s"), "t.`" + CellAssignment.ID + "` = s.`" + CellAssignment.ID + "`")
