@@ -5,6 +5,7 @@ import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.index.IndexSearch;
 import io.gtespark.job.index.LakeIndex;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputFormat;
@@ -226,18 +227,13 @@ public final class SimilarityStage implements Stage {
         vectorCol, textCol, spec);
     LakeIndex index = LakeIndex.open(spark, options.get("--index"));
     index.requireCarried(options.getAll("--with"));
-    ModelIdentity identity = index.identity() != null ? index.identity() : queries.identity();
-    if (index.identity() != null && queries.identity() != null && !index.identity().sameModel(queries.identity())) {
-      throw new UsageException("The vectors of index " + options.get("--index") + " were made with "
-          + index.identity() + " and the queries' with " + queries.identity() + "; scores between different models "
-          + "are meaningless. Embed the queries with the index's model (--model and its settings).");
-    }
-    writer.checkBeforeRun(identity);
-    IvfTopK.Result ivf = IvfTopK.topKInCells(spark, queries.withVectors(), index, k, minScore,
+    writer.checkBeforeRun(IndexSearch.sharedModel(index, queries));
+    IndexSearch.Found found = IndexSearch.search(spark, index, queries, options.getAll("--with"), k, minScore,
         IvfOptions.settings(options), options.getInt("--recall-sample"), cache, pairsScored);
+    IvfTopK.Result ivf = found.search;
     metrics.put("search", "index").put("index", options.get("--index")).put("indexBuild", index.manifest().build())
         .put("queries", ivf.queries).put("corpusRows", index.manifest().getLong("rows"));
-    writer.write(index.withCarried(ivf.topK, options.getAll("--with")), identity);
+    writer.write(found.rows, found.identity);
     metrics.putPairsScored(pairsScored.value());
     ivf.stats().forEach(metrics::put);
     ivf.recall().forEach(metrics::put);
