@@ -515,4 +515,64 @@ class VectorIndexTest extends SharedSparkSession {
   private static double norm(float[] v) {
     return Math.sqrt(dot(v, v));
   }
+
+  @Test
+  void dedupAgainstTheIndexMatchesRepeatsOfIndexedRowsAndDeduplicatesTheRestAmongThemselves() {
+    String index = path("index-against");
+    assertEquals(0, index("--input", source, "--nlist", "24", "--output", index).exitCode);
+    Random rnd = new Random(11);
+    List<Row> rows = new ArrayList<>();
+    Map<Long, Long> repeats = new HashMap<>();
+    for (long i = 0; i < 10; i++) {
+      long of = i * 97 % (TOPICS * PER_TOPIC); // a near copy of an indexed row
+      float[] v = vectors.get(of).clone();
+      for (int d = 0; d < DIM; d++) {
+        v[d] += (float) (rnd.nextGaussian() * 0.005);
+      }
+      repeats.put(10_000 + i, of);
+      rows.add(RowFactory.create(10_000 + i, list(v)));
+    }
+    // Row 7 again under its own id (re-ingested): not a duplicate of itself, and nothing else is this near.
+    rows.add(RowFactory.create(7L, list(vectors.get(7L))));
+    // Three near copies of one new vector: one is kept, two are its duplicates.
+    float[] fresh = gaussian(rnd, 5.0);
+    for (long i = 0; i < 3; i++) {
+      float[] v = fresh.clone();
+      v[0] += (float) (i * 0.001);
+      rows.add(RowFactory.create(20_000 + i, list(v)));
+    }
+    for (long i = 0; i < 5; i++) {
+      rows.add(RowFactory.create(30_000 + i, list(gaussian(rnd, 5.0))));
+    }
+    rows.add(RowFactory.create(40_000L, null));
+    String input = path("index-against-input");
+    spark.createDataFrame(rows, new StructType().add("id", DataTypes.LongType).add("embedding",
+        DataTypes.createArrayType(DataTypes.FloatType))).write().parquet(input);
+
+    String out = path("index-against-out");
+    CommandLineRun run = CommandLineRun.of(spark, "dedup", "--input", input, "--against", index, "--threshold",
+        "0.995", "--nlist", "4", "--output", out);
+    assertEquals(0, run.exitCode, run.err);
+    Map<Long, Long> duplicateOf = new HashMap<>();
+    for (Row r : spark.read().parquet(out + "/duplicates").collectAsList()) {
+      duplicateOf.put(r.getLong(r.fieldIndex("id")), r.getLong(r.fieldIndex("duplicate_of")));
+      assertTrue(r.getDouble(r.fieldIndex("score")) >= 0.995, r.toString());
+    }
+    Map<Long, Long> expected = new HashMap<>(repeats);
+    expected.put(20_001L, 20_000L);
+    expected.put(20_002L, 20_000L);
+    assertEquals(expected, duplicateOf);
+    List<Long> kept = spark.read().parquet(out + "/kept").select("id").orderBy("id").as(
+        org.apache.spark.sql.Encoders.LONG()).collectAsList();
+    assertEquals(List.of(7L, 20_000L, 30_000L, 30_001L, 30_002L, 30_003L, 30_004L, 40_000L), kept);
+    assertTrue(run.out.contains("10 rows repeat a row of index"), run.out);
+
+    // Ids of another type than the index's cannot name the indexed row they repeat.
+    String textIds = path("index-against-text-ids");
+    spark.read().parquet(input).selectExpr("CAST(id AS STRING) AS id", "embedding").write().parquet(textIds);
+    CommandLineRun refused = CommandLineRun.of(spark, "dedup", "--input", textIds, "--against", index,
+        "--output", path("index-against-refused"));
+    assertEquals(2, refused.exitCode);
+    assertTrue(refused.err.contains("the index's ids are bigint and the input's --id-col is string"), refused.err);
+  }
 }

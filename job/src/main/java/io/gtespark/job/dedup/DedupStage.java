@@ -5,6 +5,7 @@ import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.index.LakeIndex;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputFormat;
 import io.gtespark.job.io.OutputIdentity;
@@ -72,6 +73,9 @@ public final class DedupStage implements Stage {
             "candidate duplicates kept per row from the search (rows that fill it are counted as saturatedRows)"),
         OptionSpec.optional("--local-group-rows", "spark.gte.dedup.localGroupRows", "20000",
             "groups of near-duplicates up to this size are decided in one task; larger ones in rounds over their pairs"),
+        OptionSpec.optional("--against", "spark.gte.dedup.against", null,
+            "an index (index stage) of rows kept before: an input row within --threshold of an indexed row is its "
+            + "duplicate (duplicate_of = the indexed id); the other rows are deduplicated among themselves"),
         OptionSpec.flag("--exact", "spark.gte.dedup.exact",
             "compare every pair instead of searching cells (quadratic: for tables that fit it)"),
         OptionSpec.required("--output", "spark.gte.output", "output folder (kept/, duplicates/, summary.json)"),
@@ -144,12 +148,32 @@ public final class DedupStage implements Stage {
       System.out.printf("dedup: %d rows, %d with null vectors (kept); grouping exact copies%n", rows,
           counts.getLong(3));
 
+      // Rows that repeat a row kept before (in --against's index) are decided first, by one search of
+      // the index; only the others are grouped and searched among themselves.
+      Dataset<Row> candidates = table.withVectors();
+      Dataset<Row> ofIndex = null;
+      if (options.get("--against") != null) {
+        LakeIndex index = LakeIndex.open(spark, options.get("--against"));
+        // At --threshold 1 a copy's cosine can round just below 1: a copy is still a copy.
+        double minScore = Math.min(threshold, 1.0 - 1e-6);
+        ofIndex = cache.add(IndexMatches.find(spark, index, table, minScore, ivf, cache,
+            spark.sparkContext().longAccumulator("gte-dedup-index-pairs-scored"))
+            .persist(StorageLevel.MEMORY_AND_DISK()));
+        long matched = ofIndex.count();
+        metrics.put("against", options.get("--against")).put("againstBuild", index.manifest().build())
+            .put("againstRows", index.rows()).put("duplicatesOfIndex", matched);
+        System.out.printf("dedup: %d rows repeat a row of index %s (build %d, %d rows); deduplicating the rest%n",
+            matched, options.get("--against"), index.manifest().build(), index.rows());
+        candidates = candidates.join(ofIndex.select(functions.col(VectorTable.ID).as("_matched_id")),
+            candidates.col(VectorTable.ID).equalTo(functions.col("_matched_id")), "left_anti");
+      }
+
       // Exact copies first: they would fill every neighbour list, and a hash groups them without a search.
       Column order = rule == KeepRule.LONGEST
           ? functions.coalesce(functions.length(functions.col(VectorTable.TEXT)), functions.lit(0))
               .cast("double").multiply(-1)
           : functions.lit(0.0);
-      Dataset<Row> vectors = table.withVectors().select(functions.col(VectorTable.ID), functions.col(VectorTable.VECTOR),
+      Dataset<Row> vectors = candidates.select(functions.col(VectorTable.ID), functions.col(VectorTable.VECTOR),
           order.as(NearDuplicateGroups.ORDER),
           functions.xxhash64(functions.col(VectorTable.VECTOR)).as("_h1"),
           functions.hash(functions.col(VectorTable.VECTOR)).as("_h2"));
@@ -225,6 +249,9 @@ public final class DedupStage implements Stage {
               functions.coalesce(d.col(NearDuplicateGroups.GROUP), copies.col("_copy_of")).as(NearDuplicateGroups.GROUP));
       Dataset<Row> duplicates = decisions.filter(functions.col(NearDuplicateGroups.DUPLICATE_OF).isNotNull())
           .unionByName(resolvedCopies);
+      if (ofIndex != null) {
+        duplicates = duplicates.unionByName(ofIndex);
+      }
       duplicatesWriter.write(duplicates, table.identity());
       Dataset<Row> removed = spark.read().format(format.source()).load(duplicatesWriter.output())
           .select(functions.col(VectorTable.ID).as("_removed_id"));
