@@ -57,9 +57,9 @@ class NotebookTest {
   }
 
   @Test
-  void theThreeNotebooksExistAndAreCommittedWithoutOutputs() throws IOException {
+  void theFourNotebooksExistAndAreCommittedWithoutOutputs() throws IOException {
     List<String> names = notebooks().stream().map(p -> p.getFileName().toString()).collect(Collectors.toList());
-    assertEquals(List.of("01-quickstart.ipynb", "02-clusters.ipynb", "03-throughput.ipynb"), names);
+    assertEquals(List.of("01-quickstart.ipynb", "02-clusters.ipynb", "03-throughput.ipynb", "04-index.ipynb"), names);
     for (Path nb : notebooks()) {
       int plots = 0;
       for (JsonNode cell : cells(nb)) {

@@ -62,6 +62,29 @@ public final class CellSizes {
     m.put("cellRowsMax", sorted[sorted.length - 1]);
     m.put("emptyCells", Arrays.stream(sorted).filter(n -> n == 0).count());
     m.put("imbalance", Math.round(imbalance() * 10_000) / 10_000.0);
+    m.put("cellRowsHistogram", histogram());
     return m;
+  }
+
+  /**
+   * How many cells hold 0, 1, 2-3, 4-7, ... rows (powers of two), as {@code "0=2,1=5,2-3=10"}:
+   * the shape of the cell sizes in a few dozen numbers at any nlist, for a status line or a plot.
+   * Empty bins are left out.
+   */
+  public String histogram() {
+    java.util.TreeMap<Integer, Long> bins = new java.util.TreeMap<>();
+    for (long n : perCell) {
+      bins.merge(n == 0 ? -1 : 63 - Long.numberOfLeadingZeros(n), 1L, Long::sum);
+    }
+    StringBuilder sb = new StringBuilder();
+    bins.forEach((bin, cells) -> {
+      if (sb.length() > 0) {
+        sb.append(',');
+      }
+      long lo = bin < 0 ? 0 : 1L << bin;
+      long hi = bin < 0 ? 0 : (1L << bin) * 2 - 1;
+      sb.append(lo == hi ? String.valueOf(lo) : lo + "-" + hi).append('=').append(cells);
+    });
+    return sb.toString();
   }
 }

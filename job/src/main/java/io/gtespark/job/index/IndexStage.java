@@ -184,6 +184,9 @@ public final class IndexStage implements Stage {
     properties.put(PROPERTY_PREFIX + "nlist", String.valueOf(cells.centroids.length));
     properties.put(PROPERTY_PREFIX + "source", input);
     properties.put(PROPERTY_PREFIX + "sourceVersion", source == null ? "none" : String.valueOf(source.version()));
+    // An update deletes and replaces a few rows in most groups: with deletion vectors it marks them
+    // and writes only the new rows, instead of rewriting every group file that holds one of them.
+    properties.put("delta.enableDeletionVectors", "true");
 
     long t0 = System.nanoTime();
     StructType schema = CellAssignment.schema(withVectors.schema());

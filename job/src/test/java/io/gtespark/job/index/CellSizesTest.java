@@ -30,4 +30,12 @@ class CellSizesTest {
     assertEquals(16L, CellSizes.of(new long[] {3, 0, 9, 4, 0}).rows());
     assertThrows(IllegalArgumentException.class, () -> CellSizes.of(new long[0]));
   }
+
+  @Test
+  void theHistogramCountsCellsByPowerOfTwoSizes() {
+    // 0, 0 | 1 | 3, 2 | 4, 7 | 9 | 1024
+    assertEquals("0=2,1=1,2-3=2,4-7=2,8-15=1,1024-2047=1",
+        CellSizes.of(new long[] {0, 1, 3, 0, 2, 4, 7, 9, 1024}).histogram());
+    assertEquals("4-7=4", CellSizes.of(new long[] {5, 5, 5, 5}).histogram());
+  }
 }
