@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gtespark.job.index.IndexManifest;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -17,7 +16,6 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.connect.service.SparkConnectService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,13 +41,8 @@ class IndexSqlTest extends SharedSparkSession {
   @BeforeAll
   static void buildIndex() throws IOException {
     spark.stop();
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
     spark = session("local[2]", "io.delta.sql.DeltaSparkSessionExtension,io.gtespark.job.sql.GteSessionExtension",
-        Map.of("spark.connect.grpc.binding.address", "127.0.0.1", "spark.connect.grpc.binding.port", "" + port,
-            "spark.connect.grpc.port.maxRetries", "16"));
+        ConnectServer.properties());
     String docs = Paths.get("..", "notebooks", "data", "sample-docs.jsonl").toAbsolutePath().toString();
     String embedded = path("sql-embedded");
     CommandLineRun embed = CommandLineRun.of(spark, "embed", "--input", docs, "--text-col", "text", "--id-col", "id",
@@ -75,20 +68,12 @@ class IndexSqlTest extends SharedSparkSession {
     assertEquals(0, search.exitCode, search.err);
     cli = byQuery(spark.read().parquet(out).collectAsList());
     assertEquals(QUERIES.length, cli.size());
-    SparkConnectService.start(spark.sparkContext());
-    int bound = org.apache.spark.sql.connect.service.SparkConnectService$.MODULE$.localPort();
-    client = org.apache.spark.sql.connect.SparkSession.builder().remote("sc://127.0.0.1:" + bound).create();
+    client = ConnectServer.start(spark);
   }
 
   @AfterAll
   static void stopServerAndClient() {
-    try {
-      if (client != null) {
-        client.close();
-      }
-    } finally {
-      SparkConnectService.stop(scala.Option.empty(), scala.Option.empty());
-    }
+    ConnectServer.stop(client);
   }
 
   /** query_id -> "doc_id score rank topic" lines in rank order, scores to 6 places. */

@@ -7,11 +7,8 @@ import io.gtespark.udf.encode.BundledSpec;
 import io.gtespark.udf.encode.TextEncoder;
 import io.gtespark.udf.encode.VectorMath;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.connect.service.SparkConnectService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,29 +24,14 @@ class SparkConnectTest extends SharedSparkSession {
   @BeforeAll
   static void startServerAndClient() throws IOException {
     spark.stop();
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    // The free port found above can be taken before the server binds it (a CI run failed so): the
-    // server tries the next ports, and the client connects to the one it bound.
     spark = session("local[2]", "io.delta.sql.DeltaSparkSessionExtension,io.gtespark.udf.spark.GteSparkSessionExtension",
-        Map.of("spark.connect.grpc.binding.address", "127.0.0.1", "spark.connect.grpc.binding.port", "" + port,
-            "spark.connect.grpc.port.maxRetries", "16"));
-    SparkConnectService.start(spark.sparkContext());
-    int bound = org.apache.spark.sql.connect.service.SparkConnectService$.MODULE$.localPort();
-    client = org.apache.spark.sql.connect.SparkSession.builder().remote("sc://127.0.0.1:" + bound).create();
+        ConnectServer.properties());
+    client = ConnectServer.start(spark);
   }
 
   @AfterAll
   static void stopServerAndClient() {
-    try {
-      if (client != null) {
-        client.close();
-      }
-    } finally {
-      SparkConnectService.stop(scala.Option.empty(), scala.Option.empty());
-    }
+    ConnectServer.stop(client);
   }
 
   @Test
