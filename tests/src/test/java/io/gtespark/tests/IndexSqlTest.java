@@ -33,6 +33,10 @@ class IndexSqlTest extends SharedSparkSession {
   private static org.apache.spark.sql.connect.SparkSession client;
   /** What similarity --index wrote for QUERIES at k = 5, nprobe 2, with topic. */
   private static Map<String, List<String>> cli;
+  /** The catalog name of the index built with --output-table only. */
+  private static final String NAMED = "gte_docs_index";
+  /** index --output-table naming a table that is not an index. */
+  private static CommandLineRun notAnIndex;
 
   /**
    * The 50 sample documents embedded (Delta) and indexed in 6 cells, carrying their topic, and
@@ -68,6 +72,12 @@ class IndexSqlTest extends SharedSparkSession {
     assertEquals(0, search.exitCode, search.err);
     cli = byQuery(spark.read().parquet(out).collectAsList());
     assertEquals(QUERIES.length, cli.size());
+    // The same index again, by catalog name only: its folder is the name's place in the warehouse.
+    CommandLineRun named = CommandLineRun.of(spark, "index", "--input", embedded, "--nlist", "6", "--with", "topic",
+        "--output-table", NAMED);
+    assertEquals(0, named.exitCode, named.err);
+    spark.read().json(docs).write().format("delta").saveAsTable("sql_plain_table");
+    notAnIndex = CommandLineRun.of(spark, "index", "--input", embedded, "--output-table", "sql_plain_table");
     client = ConnectServer.start(spark);
   }
 
@@ -135,6 +145,30 @@ class IndexSqlTest extends SharedSparkSession {
     assertEquals(cliTop(2, 3), byQuery(rows).get(QUERIES[2]));
     Row status = client.sql("SELECT * FROM gte_index_status('" + index + "')").first();
     assertEquals(48L, status.getLong(status.fieldIndex("rows")));
+    List<Row> byName = client.sql("SELECT * FROM gte_search('" + NAMED + "', '" + QUERIES[2] + "', 3)")
+        .collectAsList();
+    assertEquals(cliTop(2, 3), byQuery(byName).get(QUERIES[2]));
+  }
+
+  @Test
+  void anIndexNamedInTheCatalogIsSearchedAndReadByItsName() {
+    searchSettings(spark);
+    Row status = spark.sql("SELECT * FROM gte_index_status('" + NAMED + "')").first();
+    String folder = status.getString(status.fieldIndex("index"));
+    assertTrue(folder.endsWith("/warehouse/" + NAMED), folder);
+    assertEquals(48L, status.getLong(status.fieldIndex("rows")));
+    // The name is a view of the current build's vectors: the indexed rows, with their cells.
+    Dataset<Row> rows = spark.table(NAMED);
+    assertEquals(48L, rows.count());
+    assertTrue(List.of(rows.columns()).containsAll(List.of("id", "cell", "cell_group", "vector", "topic")));
+    // Trained with the same seed on the same rows, it answers as the folder index does.
+    for (int i = 0; i < QUERIES.length; i++) {
+      Map<String, List<String>> got = byQuery(spark.sql("SELECT * FROM gte_search('" + NAMED + "', '" + QUERIES[i]
+          + "', 5)").collectAsList());
+      assertEquals(cliTop(i, 5), got.get(QUERIES[i]));
+    }
+    assertEquals(2, notAnIndex.exitCode, notAnIndex.out + notAnIndex.err);
+    assertTrue(notAnIndex.err.contains("sql_plain_table is a table of the catalog but not an index"), notAnIndex.err);
   }
 
   @Test

@@ -292,12 +292,12 @@ class VectorIndexTest extends SharedSparkSession {
 
     // A query set past the broadcast limit meets the rows in the packet shuffle instead: same lists.
     String shuffled = path("index-search-shuffled");
-    spark.conf().set(io.gtespark.job.similarity.IvfTopK.BROADCAST_QUERY_BYTES, "0");
+    spark.conf().set(io.gtespark.job.cells.CellSearch.BROADCAST_QUERY_BYTES, "0");
     try {
       assertEquals(0, CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--top-k", "5",
           "--nprobe", "24", "--recall-sample", "0", "--output", shuffled).exitCode);
     } finally {
-      spark.conf().unset(io.gtespark.job.similarity.IvfTopK.BROADCAST_QUERY_BYTES);
+      spark.conf().unset(io.gtespark.job.cells.CellSearch.BROADCAST_QUERY_BYTES);
     }
     assertEquals("shuffled queries", metrics(shuffled).get("indexScan"));
     List<Row> viaShuffle = spark.read().parquet(shuffled).orderBy("query_id", "rank").collectAsList();

@@ -1,6 +1,8 @@
 package io.gtespark.job.dedup;
 
 import io.gtespark.job.Stage;
+import io.gtespark.job.cells.CellSearch;
+import io.gtespark.job.cells.CellSettings;
 import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
@@ -18,7 +20,6 @@ import io.gtespark.job.metrics.ProgressListener;
 import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.job.similarity.ExactTopK;
 import io.gtespark.job.similarity.IvfOptions;
-import io.gtespark.job.similarity.IvfTopK;
 import io.gtespark.job.similarity.RecallProbe;
 import io.gtespark.job.similarity.SearchCache;
 import io.gtespark.job.vectors.VectorTable;
@@ -114,7 +115,7 @@ public final class DedupStage implements Stage {
       throw new UsageException("--local-group-rows must be at least 1.");
     }
     boolean exact = options.isOn("--exact");
-    IvfTopK.Settings ivf = IvfOptions.settings(options);
+    CellSettings ivf = IvfOptions.settings(options);
     int blockRows = IvfOptions.blockRows(options);
     OutputFormat format = OutputFormat.parse(options.get("--output-format"));
     TableWriter whole = new TableWriter(spark, output, format, mode);
@@ -211,12 +212,12 @@ public final class DedupStage implements Stage {
             copyCount, distinctCount, threshold);
         LongAccumulator pairsScored = spark.sparkContext().longAccumulator("gte-dedup-pairs-scored");
         Dataset<Row> pairs;
-        IvfTopK.Result ivfResult = null;
+        CellSearch.Result ivfResult = null;
         if (exact) {
           pairs = ExactTopK.topK(spark, distinct, distinctCount, distinct, distinctCount, maxNeighbours, true, threshold, blockRows, true, cache,
               pairsScored);
         } else {
-          ivfResult = IvfTopK.topK(spark, distinct, distinct, true, maxNeighbours, true, threshold, ivf, 0, cache,
+          ivfResult = CellSearch.topK(spark, distinct, distinct, true, maxNeighbours, true, threshold, ivf, 0, cache,
               pairsScored);
           pairs = ivfResult.topK;
         }

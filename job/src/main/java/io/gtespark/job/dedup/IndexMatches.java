@@ -1,9 +1,9 @@
 package io.gtespark.job.dedup;
 
+import io.gtespark.job.cells.CellSettings;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.index.IndexSearch;
 import io.gtespark.job.index.LakeIndex;
-import io.gtespark.job.similarity.IvfTopK;
 import io.gtespark.job.similarity.SearchCache;
 import io.gtespark.job.vectors.VectorTable;
 import java.util.List;
@@ -31,7 +31,7 @@ final class IndexMatches {
    * matched with that indexed row (itself, embedded before), only with others.
    */
   static Dataset<Row> find(SparkSession spark, LakeIndex index, VectorTable table, double threshold,
-      IvfTopK.Settings settings, SearchCache cache, LongAccumulator pairsScored) {
+      CellSettings settings, SearchCache cache, LongAccumulator pairsScored) {
     DataType indexId = index.allRows().schema().apply(VectorTable.ID).dataType();
     DataType tableId = table.rows().schema().apply(VectorTable.ID).dataType();
     if (!indexId.equals(tableId)) {

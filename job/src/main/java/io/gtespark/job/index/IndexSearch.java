@@ -1,7 +1,8 @@
 package io.gtespark.job.index;
 
+import io.gtespark.job.cells.CellSearch;
+import io.gtespark.job.cells.CellSettings;
 import io.gtespark.job.cli.UsageException;
-import io.gtespark.job.similarity.IvfTopK;
 import io.gtespark.job.similarity.SearchCache;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.model.ModelIdentity;
@@ -24,11 +25,11 @@ public final class IndexSearch {
     /** query_id, doc_id, score, rank and the carried columns asked for. */
     public final Dataset<Row> rows;
     /** The search itself: queries with a vector, cells, groups read, recall. */
-    public final IvfTopK.Result search;
+    public final CellSearch.Result search;
     /** The model of the result's vectors (the index's, or the queries' when the index records none). */
     public final ModelIdentity identity;
 
-    private Found(Dataset<Row> rows, IvfTopK.Result search, ModelIdentity identity) {
+    private Found(Dataset<Row> rows, CellSearch.Result search, ModelIdentity identity) {
       this.rows = rows;
       this.search = search;
       this.identity = identity;
@@ -54,10 +55,10 @@ public final class IndexSearch {
    * doc_id. Lazy: nothing is written, and {@code cache} holds what the rows need until released.
    */
   public static Found search(SparkSession spark, LakeIndex index, VectorTable queries, List<String> carried, int k,
-      double minScore, IvfTopK.Settings settings, int recallSample, SearchCache cache, LongAccumulator pairsScored) {
+      double minScore, CellSettings settings, int recallSample, SearchCache cache, LongAccumulator pairsScored) {
     index.requireCarried(carried);
     ModelIdentity identity = sharedModel(index, queries);
-    IvfTopK.Result found = IvfTopK.topKInCells(spark, queries.withVectors(), index, k, minScore, settings,
+    CellSearch.Result found = CellSearch.topKInCells(spark, queries.withVectors(), index, k, minScore, settings,
         recallSample, cache, pairsScored);
     return new Found(index.withCarried(found.topK, carried), found, identity);
   }

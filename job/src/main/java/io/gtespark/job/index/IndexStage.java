@@ -1,6 +1,11 @@
 package io.gtespark.job.index;
 
 import io.gtespark.job.Stage;
+import io.gtespark.job.cells.CellAssignment;
+import io.gtespark.job.cells.CellSettings;
+import io.gtespark.job.cells.CellTraining;
+import io.gtespark.job.cells.CellSizes;
+import io.gtespark.job.cells.Cells;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
@@ -13,14 +18,10 @@ import io.gtespark.job.io.TableWriter;
 import io.gtespark.job.metrics.JobCosts;
 import io.gtespark.job.metrics.MemoryProbe;
 import io.gtespark.job.metrics.RunMetrics;
-import io.gtespark.job.similarity.IvfTopK;
-import io.gtespark.job.vectors.SphericalKMeans;
-import io.gtespark.job.vectors.UnitVectorBlocks;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.model.ModelIdentity;
 import io.gtespark.udf.vectors.VectorBlock;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,10 +35,8 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -84,7 +83,11 @@ public final class IndexStage implements Stage {
         OptionSpec.optional("--group-rows", "spark.gte.index.groupRows", "auto",
             "about this many rows a cell group (a folder and file of the vectors table): auto (2,048, or rows/1,024 "
             + "when more, so at most about 1,024 groups) or a number; a group is at least one cell"),
-        OptionSpec.optional("--output", "spark.gte.output", null, "index folder (required)"),
+        OptionSpec.optional("--output", "spark.gte.output", null, "index folder (or --output-table)"),
+        OptionSpec.optional("--output-table", "spark.gte.index.table", null,
+            "register the index in the session catalog under this name (a view of its current vectors that search, "
+            + "update and gte_search accept for the folder); without --output the folder is the name's place in its "
+            + "database's location"),
         OptionSpec.flag("--update", "spark.gte.index.update", "bring the index up to its source's latest version: "
             + "the change data feed since the recorded version, routed to the existing cells, in one Delta commit"),
         OptionSpec.optional("--retrain-if-imbalance", "spark.gte.index.retrainIfImbalance", null,
@@ -97,9 +100,21 @@ public final class IndexStage implements Stage {
   @Override
   public void run(SparkSession spark, StageOptions options) {
     long start = System.nanoTime();
+    String table = options.get("--output-table");
     String index = options.get("--output");
+    if (table != null) {
+      String folder = CatalogIndex.folderFor(spark, table);
+      if (index == null) {
+        index = folder;
+      } else if (!CatalogIndex.qualified(spark, index).equals(CatalogIndex.qualified(spark, folder))
+          && CatalogIndex.registeredRoot(spark, table) != null) {
+        throw new UsageException("--output-table " + table + " already names the index in " + folder + ", not --output "
+            + index + ". Drop the view (DROP VIEW " + table + ") to move it, or leave out --output.");
+      }
+    }
     if (index == null) {
-      throw new UsageException("index needs --output: the folder the index is written to.");
+      throw new UsageException("index needs --output (the folder the index is written to) or --output-table (a "
+          + "catalog name for it).");
     }
     BuildSettings settings = BuildSettings.from(options);
     Configuration conf = spark.sparkContext().hadoopConfiguration();
@@ -136,6 +151,12 @@ public final class IndexStage implements Stage {
       recorded = build(spark, index, previous, settings, options.get("--input"), options.get("--format"),
           SourceColumns.of(options), conf);
     }
+    if (table != null) {
+      // After the manifest: the name never points at a build that is not current.
+      CatalogIndex.register(spark, table, index, IndexManifest.read(index, conf).vectors(index));
+      System.out.printf("index: registered as %s (a view of build %s's vectors)%n", table, recorded.get("build"));
+      metrics.put("table", table);
+    }
     recorded.forEach(metrics::put);
     metrics.put("rowsOut", recorded.get("rows"))
         .put("seconds", Math.round((System.nanoTime() - start) / 1e6) / 1000.0)
@@ -169,10 +190,11 @@ public final class IndexStage implements Stage {
 
     Dataset<Row> withVectors = table.withVectors();
     long rows = table.rows().count();
-    Cells cells = train(spark, withVectors, rows, settings);
+    Trained trained = train(withVectors, rows, settings);
+    Cells cells = trained.cells;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<VectorBlock> centroidBlock = jsc.broadcast(SphericalKMeans.Model.block(cells.centroids));
-    Broadcast<int[]> groupOf = jsc.broadcast(cells.groupOf);
+    Broadcast<VectorBlock> centroidBlock = jsc.broadcast(cells.block());
+    Broadcast<int[]> groupOf = jsc.broadcast(cells.groupOf());
 
     int build = previous == null ? 1 : previous.build() + 1;
     String folder = IndexManifest.buildFolder(index, build);
@@ -181,7 +203,7 @@ public final class IndexStage implements Stage {
     String centroidsPath = new Path(folder, "centroids").toString();
     Map<String, String> properties = new LinkedHashMap<>();
     properties.put(PROPERTY_PREFIX + "build", String.valueOf(build));
-    properties.put(PROPERTY_PREFIX + "nlist", String.valueOf(cells.centroids.length));
+    properties.put(PROPERTY_PREFIX + "nlist", String.valueOf(cells.nlist()));
     properties.put(PROPERTY_PREFIX + "source", input);
     properties.put(PROPERTY_PREFIX + "sourceVersion", source == null ? "none" : String.valueOf(source.version()));
     // An update deletes and replaces a few rows in most groups: with deletion vectors it marks them
@@ -195,12 +217,12 @@ public final class IndexStage implements Stage {
     // per input partition, which wrote 1,666 small files for 49 groups at 100k rows and spent most
     // of the build opening them), and within it a cell's rows are contiguous, so Parquet's row
     // group statistics on cell let a reader of a few cells skip the rest of a large group.
-    Dataset<Row> laidOut = assigned.repartition(cells.groups, functions.col(CellAssignment.CELL_GROUP))
+    Dataset<Row> laidOut = assigned.repartition(cells.groups(), functions.col(CellAssignment.CELL_GROUP))
         .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL);
     new TableWriter(spark, vectorsPath, OutputFormat.DELTA, OutputMode.ERROR)
         .partitionBy(List.of(CellAssignment.CELL_GROUP)).withProperties(properties).write(laidOut, identity);
     Dataset<Row> written = spark.read().format("delta").load(vectorsPath);
-    int nlist = cells.centroids.length;
+    int nlist = cells.nlist();
     CellSizes sizes = CellSizes.of(written, nlist);
     long distinctIds = written.select(CellAssignment.ID).distinct().count();
     if (distinctIds != sizes.rows()) {
@@ -210,13 +232,13 @@ public final class IndexStage implements Stage {
           + "update replaces and deletes by id). Deduplicate the ids (or name a unique column) and build again.");
     }
     System.out.printf("index: %d rows routed to %d cells (cell groups: %d) and written in %.1f s%n", sizes.rows(),
-        nlist, cells.groups, (System.nanoTime() - t0) / 1e9);
+        nlist, cells.groups(), (System.nanoTime() - t0) / 1e9);
     writeCentroids(spark, centroidsPath, cells, identity, properties);
 
     Map<String, Object> recorded = new LinkedHashMap<>();
     recorded.put("build", build);
     recorded.put("model", identity == null ? "unknown" : identity.toString());
-    recorded.put("dimension", cells.centroids[0].length);
+    recorded.put("dimension", cells.dimension());
     recorded.put("source", input);
     recorded.put("sourceFormat", format.name().toLowerCase(java.util.Locale.ROOT));
     recorded.put("sourceTableId", source == null ? "none" : source.tableId());
@@ -225,11 +247,11 @@ public final class IndexStage implements Stage {
     recorded.put("vectorCol", vectorCol);
     recorded.put("with", String.join(",", carried));
     recorded.put("nlist", nlist);
-    recorded.put("cellGroups", cells.groups);
+    recorded.put("cellGroups", cells.groups());
     recorded.put("rows", sizes.rows());
     recorded.put("rowsWithoutVector", rows - sizes.rows());
-    recorded.put("trainRows", cells.trainRows);
-    recorded.put("trainIterations", cells.iterations);
+    recorded.put("trainRows", trained.trainRows);
+    recorded.put("trainIterations", trained.iterations);
     recorded.put("seed", settings.seed);
     recorded.putAll(sizes.figures());
     recorded.put("builtAt", java.time.Instant.now().toString());
@@ -239,61 +261,38 @@ public final class IndexStage implements Stage {
       delete(IndexManifest.buildFolder(index, old), conf);
     }
     System.out.printf("index done: %d rows in %d cells (cell groups: %d; rows a cell %s to %s, imbalance %s), build %d of "
-        + "%s, reflecting %s%s%n", sizes.rows(), nlist, cells.groups, recorded.get("cellRowsMin"),
+        + "%s, reflecting %s%s%n", sizes.rows(), nlist, cells.groups(), recorded.get("cellRowsMin"),
         recorded.get("cellRowsMax"), recorded.get("imbalance"), build, index, input,
         source == null ? "" : " at version " + source.version());
     return recorded;
   }
 
-  /** The trained cells and their groups. */
-  private static final class Cells {
-    float[][] centroids;
-    int[] groupOf;
-    int groups;
-    long trainRows;
-    int iterations;
+  /** The trained cells, their groups and what the training measured. */
+  private static final class Trained {
+    final Cells cells;
+    final long trainRows;
+    final int iterations;
+
+    Trained(Cells cells, long trainRows, int iterations) {
+      this.cells = cells;
+      this.trainRows = trainRows;
+      this.iterations = iterations;
+    }
   }
 
   /**
-   * Cells trained as {@code similarity --approx} trains them, on a seeded sample of the rows
-   * cached on as few partitions as its rows need; the cells then grouped by k-means over the
-   * centroids into groups of about {@code groupRows} rows.
+   * Cells trained as {@code similarity --approx} trains them ({@link CellTraining}), then grouped
+   * by k-means over the centroids into groups of about {@code groupRows} rows.
    */
-  private static Cells train(SparkSession spark, Dataset<Row> withVectors, long rows, BuildSettings settings) {
-    if (rows == 0) {
-      throw new UsageException("The input has no rows to index.");
-    }
-    IvfTopK.Settings ivf = new IvfTopK.Settings(settings.nlist, 1, settings.trainSample, settings.iterations,
-        settings.seed, 4096, 1);
-    int nlist = ivf.cellsFor(rows);
-    long want = ivf.sampleFor(rows, nlist);
-    double fraction = Math.min(1.0, 1.1 * want / rows);
-    int cores = spark.sparkContext().defaultParallelism();
-    int parts = (int) Math.max(cores, Math.min(withVectors.rdd().getNumPartitions(),
-        (long) Math.ceil(fraction * rows / 50_000.0)));
-    long t0 = System.nanoTime();
-    Dataset<Row> sampled = fraction >= 1.0 ? withVectors : withVectors.sample(false, fraction, settings.seed);
-    UnitVectorBlocks sample = UnitVectorBlocks.cache(sampled.coalesce(parts));
-    SphericalKMeans.Model model;
-    try {
-      if (sample.rows() == 0) {
-        throw new UsageException("The input has no rows with a vector to index.");
-      }
-      model = SphericalKMeans.train(sample.blocks(), sample.rows(), nlist, settings.iterations, settings.seed);
-    } finally {
-      sample.release();
-    }
-    Cells cells = new Cells();
-    cells.centroids = model.centroids;
-    cells.trainRows = sample.rows();
-    cells.iterations = model.iterations;
+  private static Trained train(Dataset<Row> withVectors, long rows, BuildSettings settings) {
+    CellSettings ivf = new CellSettings(settings.nlist, 1, settings.trainSample, settings.iterations, settings.seed,
+        4096, 1);
+    CellTraining trained = CellTraining.ofRows(withVectors, rows, ivf);
     long groupRows = settings.groupRows > 0 ? settings.groupRows : Math.max(2048, (rows + 1023) / 1024);
-    cells.groups = (int) Math.max(1, Math.min(model.centroids.length, (rows + groupRows - 1) / groupRows));
-    cells.groupOf = cells.groups == 1 ? new int[model.centroids.length]
-        : SphericalKMeans.groupLocally(model.centroids, cells.groups, 10, settings.seed);
-    System.out.printf("index: %d cells trained on %d rows in %.1f s (%d iterations)%n", model.centroids.length,
-        sample.rows(), (System.nanoTime() - t0) / 1e9, model.iterations);
-    return cells;
+    Cells cells = trained.grouped((int) Math.min(Integer.MAX_VALUE, (rows + groupRows - 1) / groupRows), settings.seed);
+    System.out.printf("index: %d cells trained on %d rows in %.1f s (%d iterations)%n", cells.nlist(),
+        trained.trainRows(), trained.seconds(), trained.iterations());
+    return new Trained(cells, trained.trainRows(), trained.iterations());
   }
 
   /**
@@ -302,19 +301,8 @@ public final class IndexStage implements Stage {
    */
   private static void writeCentroids(SparkSession spark, String path, Cells cells, ModelIdentity identity,
       Map<String, String> properties) {
-    List<Row> out = new ArrayList<>(cells.centroids.length);
-    for (int c = 0; c < cells.centroids.length; c++) {
-      List<Float> v = new ArrayList<>(cells.centroids[c].length);
-      for (float f : cells.centroids[c]) {
-        v.add(f);
-      }
-      out.add(RowFactory.create(c, cells.groupOf[c], v));
-    }
-    StructType schema = new StructType().add(CellAssignment.CELL, DataTypes.IntegerType, false)
-        .add(CellAssignment.CELL_GROUP, DataTypes.IntegerType, false)
-        .add("centroid", DataTypes.createArrayType(DataTypes.FloatType, false), false);
     new TableWriter(spark, path, OutputFormat.DELTA, OutputMode.ERROR).withProperties(properties)
-        .write(spark.createDataFrame(out, schema).coalesce(1), identity);
+        .write(spark.createDataFrame(cells.tableRows(), Cells.TABLE_SCHEMA).coalesce(1), identity);
   }
 
   /**

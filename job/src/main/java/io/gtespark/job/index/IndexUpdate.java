@@ -1,6 +1,8 @@
 package io.gtespark.job.index;
 
 import io.delta.tables.DeltaTable;
+import io.gtespark.job.cells.CellAssignment;
+import io.gtespark.job.cells.CellSizes;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.embed.DeltaMerge;
@@ -8,7 +10,6 @@ import io.gtespark.job.io.DeltaSource;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputIdentity;
 import io.gtespark.job.io.TableReader;
-import io.gtespark.job.vectors.SphericalKMeans;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.model.ModelIdentity;
 import io.gtespark.udf.vectors.VectorBlock;
@@ -113,8 +114,8 @@ final class IndexUpdate {
     if (to > from) {
       counted = merge(changes, columns, lake, vectorsPath, to);
     }
-    CellSizes sizes = CellSizes.of(spark.read().format("delta").load(vectorsPath), lake.centroids().length);
-    int nlist = lake.centroids().length;
+    CellSizes sizes = CellSizes.of(spark.read().format("delta").load(vectorsPath), lake.cells().nlist());
+    int nlist = lake.cells().nlist();
     imbalance = sizes.imbalance();
     Map<String, Object> recorded = new LinkedHashMap<>();
     manifest.values().forEach((k, v) -> {
@@ -153,8 +154,8 @@ final class IndexUpdate {
     Column leaves = rows.col(DeltaSource.DELETED).or(rows.col(VectorTable.VECTOR).isNull());
     Dataset<Row> staying = rows.filter(functions.not(leaves)).drop(DeltaSource.DELETED);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<VectorBlock> centroids = jsc.broadcast(SphericalKMeans.Model.block(lake.centroids()));
-    Broadcast<int[]> groupOf = jsc.broadcast(lake.groupOf());
+    Broadcast<VectorBlock> centroids = jsc.broadcast(lake.cells().block());
+    Broadcast<int[]> groupOf = jsc.broadcast(lake.cells().groupOf());
     Dataset<Row> routed = staying.mapPartitions(new CellAssignment(centroids, groupOf),
         Encoders.row(CellAssignment.schema(staying.schema())));
     Dataset<Row> removed = rows.filter(leaves).select(rows.col(VectorTable.ID).as(CellAssignment.ID));

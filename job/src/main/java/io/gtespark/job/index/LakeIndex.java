@@ -2,7 +2,9 @@ package io.gtespark.job.index;
 
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.io.OutputIdentity;
-import io.gtespark.job.similarity.StoredCells;
+import io.gtespark.job.cells.CellAssignment;
+import io.gtespark.job.cells.Cells;
+import io.gtespark.job.cells.StoredCells;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.model.ModelIdentity;
 import java.util.Arrays;
@@ -20,27 +22,29 @@ import org.apache.spark.sql.functions;
 public final class LakeIndex implements StoredCells {
   private final String path;
   private final IndexManifest manifest;
-  private final float[][] centroids;
-  private final int[] groupOf;
+  private final Cells cells;
   private final Dataset<Row> vectors;
   private final ModelIdentity identity;
 
-  private LakeIndex(String path, IndexManifest manifest, float[][] centroids, int[] groupOf, Dataset<Row> vectors,
-      ModelIdentity identity) {
+  private LakeIndex(String path, IndexManifest manifest, Cells cells, Dataset<Row> vectors, ModelIdentity identity) {
     this.path = path;
     this.manifest = manifest;
-    this.centroids = centroids;
-    this.groupOf = groupOf;
+    this.cells = cells;
     this.vectors = vectors;
     this.identity = identity;
   }
 
-  /** Opens the index at {@code path}; a usage error when it holds none (or no finished build). */
-  public static LakeIndex open(SparkSession spark, String path) {
+  /**
+   * Opens the index at folder {@code index}, or registered as catalog name {@code index}
+   * ({@link CatalogIndex}); a usage error when it holds none (or no finished build).
+   */
+  public static LakeIndex open(SparkSession spark, String index) {
+    String path = CatalogIndex.resolve(spark, index);
     IndexManifest manifest = IndexManifest.read(path, spark.sparkContext().hadoopConfiguration());
     if (manifest == null) {
-      throw new UsageException("--index " + path + " has no " + IndexManifest.FILE + ": it is not an index, or its "
-          + "first build did not finish. Build it with: index --input TABLE --output " + path);
+      throw new UsageException("Index " + index + " has no " + IndexManifest.FILE + ": it is not an index (nor a "
+          + "name index --output-table registered), or its first build did not finish. Build it with: index --input "
+          + "TABLE --output " + index);
     }
     List<Row> cells = spark.read().format("delta").load(manifest.centroids(path))
         .select(CellAssignment.CELL, CellAssignment.CELL_GROUP, "centroid").collectAsList();
@@ -49,20 +53,9 @@ public final class LakeIndex implements StoredCells {
       throw new IllegalStateException("Index " + path + " records " + nlist + " cells but its centroids table "
           + manifest.centroids(path) + " holds " + cells.size() + "; rebuild it with index --mode overwrite.");
     }
-    float[][] centroids = new float[nlist][];
-    int[] groupOf = new int[nlist];
-    for (Row r : cells) {
-      int c = r.getInt(0);
-      groupOf[c] = r.getInt(1);
-      List<Float> v = r.getList(2);
-      float[] a = new float[v.size()];
-      for (int d = 0; d < a.length; d++) {
-        a[d] = v.get(d);
-      }
-      centroids[c] = a;
-    }
     String vectorsPath = manifest.vectors(path);
-    return new LakeIndex(path, manifest, centroids, groupOf, spark.read().format("delta").load(vectorsPath),
+    return new LakeIndex(path, manifest, Cells.fromTable(cells, Integer.parseInt(manifest.get("cellGroups"))),
+        spark.read().format("delta").load(vectorsPath),
         OutputIdentity.readDeltaProperties(spark, vectorsPath));
   }
 
@@ -114,18 +107,8 @@ public final class LakeIndex implements StoredCells {
   }
 
   @Override
-  public float[][] centroids() {
-    return centroids;
-  }
-
-  @Override
-  public int[] groupOf() {
-    return groupOf;
-  }
-
-  @Override
-  public int groups() {
-    return Integer.parseInt(manifest.get("cellGroups"));
+  public Cells cells() {
+    return cells;
   }
 
   @Override

@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
  * bytes, the id types of real tables; any other id (a decimal, a date) goes through Java
  * serialization on its own, which is slow but rare.
  */
-final class IdCodec {
+public final class IdCodec {
   private static final byte LONG = 'l';
   private static final byte INT = 'i';
   private static final byte STRING = 's';
@@ -24,7 +24,7 @@ final class IdCodec {
   private IdCodec() {}
 
   /** Writes {@code id}: its tag, then its value. */
-  static void write(DataOutputStream out, Object id) throws IOException {
+  public static void write(DataOutputStream out, Object id) throws IOException {
     if (id instanceof Long) {
       out.writeByte(LONG);
       out.writeLong((Long) id);
@@ -48,7 +48,7 @@ final class IdCodec {
   }
 
   /** The id {@link #write} wrote; {@code loader} resolves the class of a Java-serialized one. */
-  static Object read(DataInputStream in, ClassLoader loader) throws IOException {
+  public static Object read(DataInputStream in, ClassLoader loader) throws IOException {
     byte tag = in.readByte();
     switch (tag) {
       case LONG:

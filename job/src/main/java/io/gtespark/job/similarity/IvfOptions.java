@@ -1,5 +1,7 @@
 package io.gtespark.job.similarity;
 
+import io.gtespark.job.cells.CellSettings;
+import io.gtespark.job.cells.Cells;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
@@ -45,7 +47,7 @@ public final class IvfOptions {
   }
 
   /** The settings the options give, checked. */
-  public static IvfTopK.Settings settings(StageOptions options) {
+  public static CellSettings settings(StageOptions options) {
     int nlist = options.get("--nlist").equals("auto") ? 0 : options.getInt("--nlist");
     int trainSample = options.get("--train-sample").equals("auto") ? 0 : options.getInt("--train-sample");
     int nprobe = options.getInt("--nprobe");
@@ -60,7 +62,7 @@ public final class IvfOptions {
     if (unitRows < 1) {
       throw new UsageException("--unit-rows must be at least 1.");
     }
-    return new IvfTopK.Settings(nlist, nprobe, trainSample, iterations, options.getLong("--seed"), blockRows(options),
+    return new CellSettings(nlist, nprobe, trainSample, iterations, options.getLong("--seed"), blockRows(options),
         unitRows);
   }
 }

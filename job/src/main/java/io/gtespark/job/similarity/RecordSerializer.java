@@ -23,34 +23,34 @@ import scala.reflect.ClassTag;
  * objects of a stream reachable), a reused scratch buffer per stream. Each record is a tag byte,
  * key or value, then what the subclass writes; a subclass refuses anything it does not carry.
  */
-abstract class RecordSerializer extends Serializer implements Serializable {
+public abstract class RecordSerializer extends Serializer implements Serializable {
   private static final long serialVersionUID = 1L;
   /** Bytes of a stream's scratch buffer and of its output buffer. */
-  static final int SCRATCH = 64 << 10;
+  public static final int SCRATCH = 64 << 10;
   private static final byte KEY = 'K';
   private static final byte VALUE = 'V';
 
   /** The shuffle, for messages: "the IVF packet shuffle", say. */
-  final String shuffle;
+  protected final String shuffle;
   /** The class of this shuffle's values; anything else is written as a key. */
   private final Class<?> valueClass;
 
-  RecordSerializer(String shuffle, Class<?> valueClass) {
+  protected RecordSerializer(String shuffle, Class<?> valueClass) {
     this.shuffle = shuffle;
     this.valueClass = valueClass;
   }
 
   /** Writes a key; throws IllegalArgumentException for an object that is no key of this shuffle. */
-  abstract void writeKey(Object key, DataOutputStream out) throws IOException;
+  protected abstract void writeKey(Object key, DataOutputStream out) throws IOException;
 
   /** Writes a value (an instance of the value class); {@code scratch} is the stream's reusable buffer. */
-  abstract void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException;
+  protected abstract void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException;
 
   /** Reads a key {@link #writeKey} wrote; {@code loader} resolves classes of Java-serialized ids. */
-  abstract Object readKey(DataInputStream in, ClassLoader loader) throws IOException;
+  protected abstract Object readKey(DataInputStream in, ClassLoader loader) throws IOException;
 
   /** Reads a value {@link #writeValue} wrote. */
-  abstract Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException;
+  protected abstract Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException;
 
   private void write(Object record, DataOutputStream out, byte[] scratch) throws IOException {
     if (valueClass.isInstance(record)) {

@@ -14,13 +14,13 @@ public final class SearchCache {
   private final List<Runnable> releases = new ArrayList<>();
 
   /** Persists nothing itself: remembers {@code rdd} to unpersist it later; returns it. */
-  <T> JavaRDD<T> add(JavaRDD<T> rdd) {
+  public <T> JavaRDD<T> add(JavaRDD<T> rdd) {
     releases.add(() -> rdd.unpersist(false));
     return rdd;
   }
 
   /** Remembers a broadcast to destroy later; returns it. */
-  <T> Broadcast<T> add(Broadcast<T> broadcast) {
+  public <T> Broadcast<T> add(Broadcast<T> broadcast) {
     releases.add(() -> broadcast.destroy());
     return broadcast;
   }

@@ -1,6 +1,7 @@
 package io.gtespark.job.similarity;
 
 import io.gtespark.job.Stage;
+import io.gtespark.job.cells.CellSearch;
 import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.StageOptions;
@@ -136,7 +137,7 @@ public final class SimilarityStage implements Stage {
     try {
       Dataset<Row> result;
       ModelIdentity identity;
-      IvfTopK.Result ivfResult = null;
+      CellSearch.Result ivfResult = null;
       // Counted inside transformations: a recomputed task adds again, so this is an upper bound.
       LongAccumulator pairsScored = spark.sparkContext().longAccumulator("gte-pairs-scored");
       if (options.get("--pairs") != null) {
@@ -179,7 +180,7 @@ public final class SimilarityStage implements Stage {
         Dataset<Row> d = self ? q : corpus.withVectors();
         if (approx) {
           // The recall sample's lists are kept as the result is written: nothing caches the result.
-          IvfTopK.Result ivf = IvfTopK.topK(spark, q, d, self, k, self, minScore, IvfOptions.settings(options),
+          CellSearch.Result ivf = CellSearch.topK(spark, q, d, self, k, self, minScore, IvfOptions.settings(options),
               options.getInt("--recall-sample"), cache, pairsScored);
           result = ivf.topK;
           ivfResult = ivf;
@@ -215,7 +216,7 @@ public final class SimilarityStage implements Stage {
    * {@code --index INDEX --queries Q}: the queries routed to the index's cells and scored against
    * the rows of the cell groups they probe; the result written, its figures in {@code metrics}.
    */
-  private static IvfTopK.Result searchIndex(SparkSession spark, StageOptions options, List<VectorTable> tables,
+  private static CellSearch.Result searchIndex(SparkSession spark, StageOptions options, List<VectorTable> tables,
       String format, String idCol, String vectorCol, String textCol, Supplier<EncoderSpec> spec, int k,
       double minScore, TableWriter writer, SearchCache cache, LongAccumulator pairsScored, RunMetrics metrics) {
     if (options.get("--corpus") != null || options.isOn("--self") || options.isOn("--with-text")) {
@@ -230,7 +231,7 @@ public final class SimilarityStage implements Stage {
     writer.checkBeforeRun(IndexSearch.sharedModel(index, queries));
     IndexSearch.Found found = IndexSearch.search(spark, index, queries, options.getAll("--with"), k, minScore,
         IvfOptions.settings(options), options.getInt("--recall-sample"), cache, pairsScored);
-    IvfTopK.Result ivf = found.search;
+    CellSearch.Result ivf = found.search;
     metrics.put("search", "index").put("index", options.get("--index")).put("indexBuild", index.manifest().build())
         .put("queries", ivf.queries).put("corpusRows", index.manifest().getLong("rows"));
     writer.write(found.rows, found.identity);

@@ -20,11 +20,11 @@ import scala.Tuple2;
  * aggregate, so a query never holds more than K candidates in any task, and the shuffle carries
  * at most K per query per scanning task (combined on the map side).
  */
-final class TopKCandidates {
+public final class TopKCandidates {
   private TopKCandidates() {}
 
   /** Output schema: query_id, doc_id, score, rank. */
-  static StructType schema(DataType queryId, DataType docId) {
+  public static StructType schema(DataType queryId, DataType docId) {
     return new StructType()
         .add("query_id", queryId, false)
         .add("doc_id", docId, false)
@@ -33,7 +33,7 @@ final class TopKCandidates {
   }
 
   /** The schema for two vector tables' id columns. */
-  static StructType schema(Dataset<Row> queries, Dataset<Row> corpus) {
+  public static StructType schema(Dataset<Row> queries, Dataset<Row> corpus) {
     return schema(queries.schema().apply(VectorTable.ID).dataType(), corpus.schema().apply(VectorTable.ID).dataType());
   }
 
@@ -41,12 +41,12 @@ final class TopKCandidates {
    * Merges the partial lists per query (a query may meet its candidates in several tasks, and an
    * id may repeat) and ranks them 1..K: best score first, ties by the smaller doc id.
    */
-  static Dataset<Row> rank(SparkSession spark, JavaRDD<Tuple2<Object, TopKHeap>> partial, StructType schema) {
+  public static Dataset<Row> rank(SparkSession spark, JavaRDD<Tuple2<Object, TopKHeap>> partial, StructType schema) {
     return rank(spark, partial, schema, null);
   }
 
   /** As {@link #rank(SparkSession, JavaRDD, StructType)}, each final list also shown to {@code tap} (when not null). */
-  static Dataset<Row> rank(SparkSession spark, JavaRDD<Tuple2<Object, TopKHeap>> partial, StructType schema,
+  public static Dataset<Row> rank(SparkSession spark, JavaRDD<Tuple2<Object, TopKHeap>> partial, StructType schema,
       RecallProbe.Tap tap) {
     int partitions = Integer.parseInt(spark.conf().get("spark.sql.shuffle.partitions"));
     // A reduceByKey whose shuffle writes ids and lists in a format of its own (TopKListSerializer).

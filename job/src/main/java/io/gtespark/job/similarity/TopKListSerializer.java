@@ -20,7 +20,7 @@ final class TopKListSerializer extends RecordSerializer {
   }
 
   @Override
-  void writeKey(Object key, DataOutputStream out) throws IOException {
+  protected void writeKey(Object key, DataOutputStream out) throws IOException {
     if (key == null) {
       throw new IllegalArgumentException(shuffle + " carries query ids and lists, not null");
     }
@@ -28,7 +28,7 @@ final class TopKListSerializer extends RecordSerializer {
   }
 
   @Override
-  void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException {
+  protected void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException {
     TopKHeap list = (TopKHeap) value;
     out.writeInt(list.capacity());
     out.writeInt(list.size());
@@ -39,12 +39,12 @@ final class TopKListSerializer extends RecordSerializer {
   }
 
   @Override
-  Object readKey(DataInputStream in, ClassLoader loader) throws IOException {
+  protected Object readKey(DataInputStream in, ClassLoader loader) throws IOException {
     return IdCodec.read(in, loader);
   }
 
   @Override
-  Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
+  protected Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
     TopKHeap list = new TopKHeap(in.readInt());
     int size = in.readInt();
     for (int i = 0; i < size; i++) {

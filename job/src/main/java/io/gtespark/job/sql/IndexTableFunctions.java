@@ -3,6 +3,7 @@ package io.gtespark.job.sql;
 import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.index.CatalogIndex;
 import io.gtespark.job.index.IndexManifest;
 import io.gtespark.job.index.IndexSearch;
 import io.gtespark.job.index.LakeIndex;
@@ -71,7 +72,7 @@ public final class IndexTableFunctions {
           + " argument" + (args.size() == 1 ? "" : "s") + ".");
     }
     SparkSession spark = SparkSession.active();
-    String indexPath = stringArgument(args.get(0), "the index folder");
+    String indexPath = stringArgument(args.get(0), "the index folder or name");
     StageOptions options = StageOptions.parse(SEARCH, new SimilarityStage().options(), new String[0],
         StageOptions.sessionProperties(spark));
     int k = args.size() == 3 ? intArgument(args.get(2), "k") : options.getInt("--top-k");
@@ -112,14 +113,15 @@ public final class IndexTableFunctions {
 
   private static LogicalPlan statusPlan(List<Expression> args) {
     if (args.size() != 1) {
-      throw new UsageException(STATUS + " takes one argument, the index folder, not " + args.size() + ".");
+      throw new UsageException(STATUS + " takes one argument, the index folder or catalog name, not " + args.size() + ".");
     }
     SparkSession spark = SparkSession.active();
-    String path = stringArgument(args.get(0), "the index folder");
+    String given = stringArgument(args.get(0), "the index folder or name");
+    String path = CatalogIndex.resolve(spark, given);
     IndexManifest m = IndexManifest.read(path, spark.sparkContext().hadoopConfiguration());
     if (m == null) {
-      throw new UsageException(STATUS + ": " + path + " has no " + IndexManifest.FILE + ": it is not an index, or "
-          + "its first build did not finish.");
+      throw new UsageException(STATUS + ": " + given + " has no " + IndexManifest.FILE + ": it is not an index (nor "
+          + "a name index --output-table registered), or its first build did not finish.");
     }
     Map<String, String> v = m.values();
     StructType schema = new StructType()

@@ -1,4 +1,4 @@
-package io.gtespark.job.index;
+package io.gtespark.job.cells;
 
 import io.gtespark.job.vectors.TileRouting;
 import io.gtespark.udf.vectors.VectorBlock;
@@ -20,24 +20,24 @@ import org.apache.spark.sql.types.StructType;
  * (id, cell, cell_group, unit vector, carried columns...), a tile of rows routed per matrix
  * product. Rows arrive with a vector (null vectors are filtered before).
  */
-final class CellAssignment implements MapPartitionsFunction<Row, Row> {
+public final class CellAssignment implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
   /** Column names of an index's vectors table, besides the carried ones. */
-  static final String ID = "id";
-  static final String CELL = "cell";
-  static final String CELL_GROUP = "cell_group";
-  static final String VECTOR = "vector";
+  public static final String ID = "id";
+  public static final String CELL = "cell";
+  public static final String CELL_GROUP = "cell_group";
+  public static final String VECTOR = "vector";
 
   private final Broadcast<VectorBlock> centroids;
   private final Broadcast<int[]> groupOf;
 
-  CellAssignment(Broadcast<VectorBlock> centroids, Broadcast<int[]> groupOf) {
+  public CellAssignment(Broadcast<VectorBlock> centroids, Broadcast<int[]> groupOf) {
     this.centroids = centroids;
     this.groupOf = groupOf;
   }
 
   /** The output schema for input rows of {@code input}: (id, vector, carried...). */
-  static StructType schema(StructType input) {
+  public static StructType schema(StructType input) {
     StructType out = new StructType().add(input.fields()[0].copy(ID, input.fields()[0].dataType(),
             input.fields()[0].nullable(), input.fields()[0].metadata()))
         .add(CELL, DataTypes.IntegerType, false)

@@ -1,22 +1,16 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.cells;
 
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
  * Cells trained before a search and kept with their rows (an index in the lake): what
- * {@link IvfTopK#topKInCells} needs to route queries and read only the rows of the groups they
+ * {@link CellSearch#topKInCells} needs to route queries and read only the rows of the groups they
  * probe. Rows are (id, vector) under {@code VectorTable}'s column names.
  */
 public interface StoredCells {
-  /** The cells' unit centroids, cell c at index c. */
-  float[][] centroids();
-
-  /** Each cell's group. */
-  int[] groupOf();
-
-  /** How many groups there are. */
-  int groups();
+  /** The cells and their groups, as a search that trains its own has them. */
+  Cells cells();
 
   /** The (id, vector) rows of these groups only, read lazily. */
   Dataset<Row> rowsOfGroups(int[] groups);

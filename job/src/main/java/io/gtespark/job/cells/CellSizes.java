@@ -1,4 +1,4 @@
-package io.gtespark.job.index;
+package io.gtespark.job.cells;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package io.gtespark.job.index;
+package io.gtespark.job.cells;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

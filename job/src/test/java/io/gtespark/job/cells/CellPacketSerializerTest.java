@@ -1,4 +1,4 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.cells;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.cells;
 
 import io.gtespark.udf.vectors.BlockScorer;
 import io.gtespark.udf.vectors.TopKHeap;
@@ -25,7 +25,7 @@ import scala.Tuple2;
  * cell's rows against the queries that probe that cell, one matrix product per cell and chunk.
  * The corpus is read once, never routed again and never shuffled; only the queries' partial
  * top-K lists cross the network. A query set too large to broadcast goes through the cells'
- * packet shuffle instead ({@link IvfTopK#topKInCells}).
+ * packet shuffle instead ({@link CellSearch#topKInCells}).
  */
 final class ProbedCellScan implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -42,14 +42,14 @@ final class ProbedCellScan implements Serializable {
   }
 
   /** The queries and the cells each probes, gathered from their routed blocks (on the driver). */
-  static ProbedCellScan of(List<IvfTopK.RoutedBlock> routed, int nlist) {
+  static ProbedCellScan of(List<RoutedBlock> routed, int nlist) {
     List<Object> ids = new ArrayList<>();
     List<float[]> vectors = new ArrayList<>();
     List<List<Integer>> probing = new ArrayList<>(nlist);
     for (int c = 0; c < nlist; c++) {
       probing.add(null);
     }
-    for (IvfTopK.RoutedBlock b : routed) {
+    for (RoutedBlock b : routed) {
       int dim = b.block.dim();
       for (int i = 0; i < b.block.rows(); i++) {
         int q = ids.size();

@@ -1,5 +1,7 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.cells;
 
+import io.gtespark.job.similarity.IdCodec;
+import io.gtespark.job.similarity.RecordSerializer;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -20,7 +22,7 @@ final class CellPacketSerializer extends RecordSerializer {
   }
 
   @Override
-  void writeKey(Object key, DataOutputStream out) throws IOException {
+  protected void writeKey(Object key, DataOutputStream out) throws IOException {
     if (!(key instanceof Long)) {
       throw new IllegalArgumentException(shuffle + " carries unit keys and packets, not "
           + (key == null ? "null" : key.getClass().getName()));
@@ -29,17 +31,17 @@ final class CellPacketSerializer extends RecordSerializer {
   }
 
   @Override
-  void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException {
+  protected void writeValue(Object value, DataOutputStream out, byte[] scratch) throws IOException {
     ((CellPacket) value).writeTo(out, scratch);
   }
 
   @Override
-  Object readKey(DataInputStream in, ClassLoader loader) throws IOException {
+  protected Object readKey(DataInputStream in, ClassLoader loader) throws IOException {
     return in.readLong();
   }
 
   @Override
-  Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
+  protected Object readValue(DataInputStream in, byte[] scratch, ClassLoader loader) throws IOException {
     return CellPacket.readFrom(in, scratch, loader);
   }
 }

@@ -1,5 +1,6 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.cells;
 
+import io.gtespark.job.similarity.IdCodec;
 import io.gtespark.job.vectors.FloatBytes;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

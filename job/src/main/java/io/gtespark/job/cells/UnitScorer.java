@@ -1,4 +1,4 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.cells;
 
 import dev.ludovic.netlib.blas.BLAS;
 import io.gtespark.udf.vectors.BlockScorer;
