@@ -486,14 +486,21 @@ class VectorIndexTest extends SharedSparkSession {
 
     String src = feedSource("index-retrain-source");
     String retrained = path("index-retrain");
-    assertEquals(0, index("--input", src, "--nlist", "8", "--output", retrained).exitCode);
+    // Registered in the catalog as well, and updated by that name alone.
+    assertEquals(0, index("--input", src, "--nlist", "8", "--output", retrained, "--output-table",
+        "retrained_index").exitCode);
     newRows(8000, 8040, 4).write().format("delta").mode("append").save(src);
-    CommandLineRun run = index("--update", "--retrain-if-imbalance", "1.0", "--output", retrained);
+    CommandLineRun run = index("--update", "--retrain-if-imbalance", "1.0", "--output-table", "retrained_index");
     assertEquals(0, run.exitCode, run.err);
     IndexManifest m = manifest(retrained);
     assertEquals(2, m.build(), "the update past the limit built the index anew");
     assertEquals(String.valueOf(TOPICS * PER_TOPIC + 40), m.get("rows"));
     assertEquals("true", metrics(retrained).get("retrained"));
+    // The name now reads the new build's rows.
+    Dataset<Row> named = spark.table("retrained_index");
+    assertEquals(TOPICS * PER_TOPIC + 40, named.count());
+    assertTrue(java.util.Arrays.stream(named.inputFiles()).allMatch(f -> f.contains("/build-2/")),
+        java.util.Arrays.toString(named.inputFiles()));
   }
 
   private static float[] floats(List<Object> list) {
