@@ -1,6 +1,6 @@
 package io.gtespark.job.cells;
 
-import io.gtespark.job.similarity.IdCodec;
+import io.gtespark.job.search.IdCodec;
 import io.gtespark.job.vectors.FloatBytes;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

@@ -1,7 +1,7 @@
 package io.gtespark.job.cells;
 
-import io.gtespark.job.similarity.IdCodec;
-import io.gtespark.job.similarity.RecordSerializer;
+import io.gtespark.job.search.IdCodec;
+import io.gtespark.job.search.RecordSerializer;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.gtespark.job.cells;
 
-import io.gtespark.job.similarity.SearchCache;
+import io.gtespark.job.search.SearchCache;
 import io.gtespark.job.vectors.TileRouting;
 import io.gtespark.udf.vectors.VectorBlock;
 import java.util.ArrayList;

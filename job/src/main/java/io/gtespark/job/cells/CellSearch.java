@@ -1,9 +1,9 @@
 package io.gtespark.job.cells;
 
 import io.gtespark.job.metrics.MaxAccumulator;
-import io.gtespark.job.similarity.RecallProbe;
-import io.gtespark.job.similarity.SearchCache;
-import io.gtespark.job.similarity.TopKCandidates;
+import io.gtespark.job.search.RecallProbe;
+import io.gtespark.job.search.SearchCache;
+import io.gtespark.job.search.TopKCandidates;
 import io.gtespark.job.vectors.UnitVectorBlocks;
 import io.gtespark.udf.vectors.TopKHeap;
 import io.gtespark.udf.vectors.VectorBlock;

@@ -4,7 +4,7 @@ import io.gtespark.job.cells.CellSettings;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.index.IndexSearch;
 import io.gtespark.job.index.LakeIndex;
-import io.gtespark.job.similarity.SearchCache;
+import io.gtespark.job.search.SearchCache;
 import io.gtespark.job.vectors.VectorTable;
 import java.util.List;
 import org.apache.spark.sql.Dataset;

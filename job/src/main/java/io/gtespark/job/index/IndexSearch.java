@@ -3,7 +3,7 @@ package io.gtespark.job.index;
 import io.gtespark.job.cells.CellSearch;
 import io.gtespark.job.cells.CellSettings;
 import io.gtespark.job.cli.UsageException;
-import io.gtespark.job.similarity.SearchCache;
+import io.gtespark.job.search.SearchCache;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.model.ModelIdentity;
 import java.util.List;

@@ -17,6 +17,8 @@ import io.gtespark.job.metrics.JobCosts;
 import io.gtespark.job.metrics.MemoryProbe;
 import io.gtespark.job.metrics.ProgressListener;
 import io.gtespark.job.metrics.RunMetrics;
+import io.gtespark.job.search.ExactTopK;
+import io.gtespark.job.search.SearchCache;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.api.SentenceComparison;
 import io.gtespark.udf.encode.EncoderSpec;

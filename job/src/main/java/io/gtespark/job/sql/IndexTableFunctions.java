@@ -8,7 +8,7 @@ import io.gtespark.job.index.IndexManifest;
 import io.gtespark.job.index.IndexSearch;
 import io.gtespark.job.index.LakeIndex;
 import io.gtespark.job.similarity.IvfOptions;
-import io.gtespark.job.similarity.SearchCache;
+import io.gtespark.job.search.SearchCache;
 import io.gtespark.job.similarity.SimilarityStage;
 import io.gtespark.job.vectors.VectorTable;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.search;
 
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.search;
 
 import io.gtespark.udf.vectors.TopKHeap;
 import java.io.DataInputStream;

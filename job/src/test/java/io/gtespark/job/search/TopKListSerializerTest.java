@@ -1,4 +1,4 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.search;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

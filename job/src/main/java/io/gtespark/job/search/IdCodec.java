@@ -1,4 +1,4 @@
-package io.gtespark.job.similarity;
+package io.gtespark.job.search;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
