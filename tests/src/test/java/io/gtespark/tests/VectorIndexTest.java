@@ -501,6 +501,13 @@ class VectorIndexTest extends SharedSparkSession {
     assertEquals(TOPICS * PER_TOPIC + 40, named.count());
     assertTrue(java.util.Arrays.stream(named.inputFiles()).allMatch(f -> f.contains("/build-2/")),
         java.util.Arrays.toString(named.inputFiles()));
+    assertEquals("retrained_index", m.get("table"), "the manifest records the name");
+    // A rebuild by folder alone moves the recorded name too: it never reads a build that is gone.
+    assertEquals(0, index("--input", src, "--nlist", "8", "--output", retrained, "--mode", "overwrite").exitCode);
+    assertEquals(3, manifest(retrained).build());
+    assertEquals("retrained_index", manifest(retrained).get("table"));
+    assertTrue(java.util.Arrays.stream(spark.table("retrained_index").inputFiles()).allMatch(f -> f.contains(
+        "/build-3/")), java.util.Arrays.toString(spark.table("retrained_index").inputFiles()));
   }
 
   private static float[] floats(List<Object> list) {

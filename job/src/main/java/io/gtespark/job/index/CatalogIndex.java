@@ -102,6 +102,25 @@ public final class CatalogIndex {
         + location.replace("`", "``") + "`");
   }
 
+  /**
+   * Moves {@code name} to the current build of the index in {@code root} when the catalog still
+   * gives that name to this index; false (and nothing changed) when it has no such name or gives it
+   * to something else.
+   */
+  static boolean moveIfRegistered(SparkSession spark, String name, String root, String vectorsPath) {
+    String registered;
+    try {
+      registered = registeredRoot(spark, name);
+    } catch (UsageException e) {
+      return false; // the name now belongs to a table that is not an index: leave it alone
+    }
+    if (registered == null || !qualified(spark, registered).equals(qualified(spark, root))) {
+      return false;
+    }
+    register(spark, name, root, vectorsPath);
+    return true;
+  }
+
   /** {@code path} with its file system's scheme and, when relative, the working directory. */
   static String qualified(SparkSession spark, String path) {
     try {

@@ -20,6 +20,8 @@ import org.apache.hadoop.fs.Path;
 public final class IndexManifest {
   /** The file's name in the index folder. */
   public static final String FILE = "_gte_index.json";
+  /** The key of the catalog name the index was registered under ({@code index --output-table}). */
+  public static final String TABLE = "table";
   /** Version of this layout, so that a later reader can refuse what it does not know. */
   static final int FORMAT = 1;
 

@@ -119,11 +119,14 @@ public final class IndexStage implements Stage {
     BuildSettings settings = BuildSettings.from(options);
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     IndexManifest previous = IndexManifest.read(index, conf);
+    // The catalog name the index goes by: the one given, else the one its manifest records (a
+    // rebuild or update by folder then moves that name to the new build too).
+    String name = table != null ? table : previous == null ? null : previous.get(IndexManifest.TABLE);
     JobCosts costs = JobCosts.start(spark.sparkContext());
     RunMetrics metrics = RunMetrics.forStage("index");
     Map<String, Object> recorded;
     if (options.isOn("--update")) {
-      IndexUpdate update = new IndexUpdate(spark, index, previous, options);
+      IndexUpdate update = new IndexUpdate(spark, index, previous, options, name);
       recorded = update.apply();
       Double limit = options.get("--retrain-if-imbalance") == null ? null
           : options.getDouble("--retrain-if-imbalance");
@@ -133,7 +136,7 @@ public final class IndexStage implements Stage {
             + "anew from %s at version %d%n", update.imbalance(), options.get("--retrain-if-imbalance"),
             update.sourceName(), update.sourceVersion());
         recorded = build(spark, index, IndexManifest.read(index, conf), settings, update.sourceName(),
-            options.get("--format"), SourceColumns.of(previous), conf);
+            options.get("--format"), SourceColumns.of(previous), name, conf);
         metrics.put("retrained", true);
       } else {
         metrics.put("retrained", false);
@@ -149,13 +152,22 @@ public final class IndexStage implements Stage {
         throw new UsageException("index needs --input: the embedded table to index.");
       }
       recorded = build(spark, index, previous, settings, options.get("--input"), options.get("--format"),
-          SourceColumns.of(options), conf);
+          SourceColumns.of(options), name, conf);
     }
+    // After the manifest: the name never points at a build that is not current.
+    String vectors = IndexManifest.read(index, conf).vectors(index);
     if (table != null) {
-      // After the manifest: the name never points at a build that is not current.
-      CatalogIndex.register(spark, table, index, IndexManifest.read(index, conf).vectors(index));
+      CatalogIndex.register(spark, table, index, vectors);
       System.out.printf("index: registered as %s (a view of build %s's vectors)%n", table, recorded.get("build"));
       metrics.put("table", table);
+    } else if (name != null) {
+      if (CatalogIndex.moveIfRegistered(spark, name, index, vectors)) {
+        System.out.printf("index: %s now reads build %s's vectors%n", name, recorded.get("build"));
+        metrics.put("table", name);
+      } else {
+        System.out.printf("index: the index records the catalog name %s, which this session's catalog does not give "
+            + "to it; register it again with --output-table %s%n", name, name);
+      }
     }
     recorded.forEach(metrics::put);
     metrics.put("rowsOut", recorded.get("rows"))
@@ -167,10 +179,11 @@ public final class IndexStage implements Stage {
 
   /**
    * Trains the cells on {@code input} (at its latest version when it is Delta), writes a new
-   * build's tables and makes it current; returns what the manifest records.
+   * build's tables and makes it current; returns what the manifest records ({@code catalogName}:
+   * the name the index goes by in the catalog, or null).
    */
   static Map<String, Object> build(SparkSession spark, String index, IndexManifest previous, BuildSettings settings,
-      String input, String formatOption, SourceColumns columns, Configuration conf) {
+      String input, String formatOption, SourceColumns columns, String catalogName, Configuration conf) {
     InputFormat format = TableReader.formatOf(spark, input, InputFormat.parse(formatOption));
     // A Delta source is read at one version, which the index then records: an update reads the
     // change feed from exactly there.
@@ -254,6 +267,9 @@ public final class IndexStage implements Stage {
     recorded.put("trainIterations", trained.iterations);
     recorded.put("seed", settings.seed);
     recorded.putAll(sizes.figures());
+    if (catalogName != null) {
+      recorded.put(IndexManifest.TABLE, catalogName);
+    }
     recorded.put("builtAt", java.time.Instant.now().toString());
     IndexManifest.of(recorded).publish(index, conf);
     // The build before the previous one goes; the previous one stays for readers that opened it.

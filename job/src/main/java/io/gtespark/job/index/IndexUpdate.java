@@ -42,10 +42,11 @@ final class IndexUpdate {
   private final String index;
   private final IndexManifest manifest;
   private final StageOptions options;
+  private final String table;
   private DeltaSource source;
   private double imbalance = Double.NaN;
 
-  IndexUpdate(SparkSession spark, String index, IndexManifest manifest, StageOptions options) {
+  IndexUpdate(SparkSession spark, String index, IndexManifest manifest, StageOptions options, String table) {
     if (manifest == null) {
       throw new UsageException("--output " + index + " holds no index to update (no " + IndexManifest.FILE + "). "
           + "Build it first: index --input TABLE --output " + index);
@@ -54,6 +55,7 @@ final class IndexUpdate {
     this.index = index;
     this.manifest = manifest;
     this.options = options;
+    this.table = table;
   }
 
   /** The source as the index records it (or as --input names it). */
@@ -123,6 +125,9 @@ final class IndexUpdate {
         recorded.put(k, v);
       }
     });
+    if (table != null) {
+      recorded.put(IndexManifest.TABLE, table);
+    }
     recorded.put("sourceVersion", to);
     recorded.put("rows", sizes.rows());
     recorded.putAll(sizes.figures());
