@@ -16,6 +16,9 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -204,5 +207,13 @@ class IndexSqlTest extends SharedSparkSession {
     });
     assertTrue(String.valueOf(notCarried.getMessage()).contains("does not carry column 'title'"),
         notCarried.getMessage());
+    // A table of queries without the id column: the error names the session property to set, not a flag.
+    spark.createDataFrame(List.of(RowFactory.create("q1", "bread")), new StructType()
+        .add("qid", DataTypes.StringType).add("text", DataTypes.StringType)).createOrReplaceTempView("sql_no_id");
+    Exception noId = assertThrows(Exception.class, () -> spark.sql("SELECT * FROM gte_search('" + index
+        + "', TABLE(sql_no_id), 3)").collect());
+    String said = String.valueOf(noId.getMessage());
+    assertTrue(said.contains("no id column 'id'") && said.contains("spark.gte.idCol") && !said.contains("--id-col"),
+        said);
   }
 }

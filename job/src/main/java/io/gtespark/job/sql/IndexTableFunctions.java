@@ -67,6 +67,14 @@ public final class IndexTableFunctions {
   }
 
   private static LogicalPlan searchPlan(List<Expression> args) {
+    try {
+      return searchPlanOf(args);
+    } catch (UsageException e) {
+      throw SqlUsage.inSqlTerms(e, new SimilarityStage().options());
+    }
+  }
+
+  private static LogicalPlan searchPlanOf(List<Expression> args) {
     if (args.size() < 2 || args.size() > 3) {
       throw new UsageException(SEARCH + " takes (index, query text or TABLE(queries) [, k]), not " + args.size()
           + " argument" + (args.size() == 1 ? "" : "s") + ".");
