@@ -565,7 +565,7 @@ class VectorIndexTest extends SharedSparkSession {
 
     String out = path("index-against-out");
     CommandLineRun run = CommandLineRun.of(spark, "dedup", "--input", input, "--against", index, "--threshold",
-        "0.995", "--nlist", "4", "--output", out);
+        "0.995", "--nlist", "4", "--nprobe", "4", "--output", out);
     assertEquals(0, run.exitCode, run.err);
     Map<Long, Long> duplicateOf = new HashMap<>();
     for (Row r : spark.read().parquet(out + "/duplicates").collectAsList()) {
@@ -580,6 +580,21 @@ class VectorIndexTest extends SharedSparkSession {
         org.apache.spark.sql.Encoders.LONG()).collectAsList();
     assertEquals(List.of(7L, 20_000L, 30_000L, 30_001L, 30_002L, 30_003L, 30_004L, 40_000L), kept);
     assertTrue(run.out.contains("10 rows repeat a row of index"), run.out);
+    long probedPairs = Long.parseLong(metrics(out).get("againstPairsScored"));
+
+    // --exact compares each new row with every indexed row, and decides the same here.
+    String exactOut = path("index-against-exact-out");
+    CommandLineRun exact = CommandLineRun.of(spark, "dedup", "--input", input, "--against", index, "--threshold",
+        "0.995", "--nlist", "4", "--exact", "--output", exactOut);
+    assertEquals(0, exact.exitCode, exact.err);
+    Map<Long, Long> exactDuplicateOf = new HashMap<>();
+    for (Row r : spark.read().parquet(exactOut + "/duplicates").collectAsList()) {
+      exactDuplicateOf.put(r.getLong(r.fieldIndex("id")), r.getLong(r.fieldIndex("duplicate_of")));
+    }
+    assertEquals(expected, exactDuplicateOf);
+    assertEquals(String.valueOf(19L * TOPICS * PER_TOPIC), metrics(exactOut).get("againstPairsScored"),
+        "19 new rows with a vector, each against every indexed row");
+    assertTrue(probedPairs < 19L * TOPICS * PER_TOPIC, "the cell search compares fewer: " + probedPairs);
 
     // Ids of another type than the index's cannot name the indexed row they repeat.
     String textIds = path("index-against-text-ids");

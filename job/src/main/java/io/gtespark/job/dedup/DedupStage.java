@@ -157,12 +157,14 @@ public final class DedupStage implements Stage {
         LakeIndex index = LakeIndex.open(spark, options.get("--against"));
         // At --threshold 1 a copy's cosine can round just below 1: a copy is still a copy.
         double minScore = Math.min(threshold, 1.0 - 1e-6);
-        ofIndex = cache.add(IndexMatches.find(spark, index, table, minScore, ivf, cache,
-            spark.sparkContext().longAccumulator("gte-dedup-index-pairs-scored"))
+        LongAccumulator indexPairs = spark.sparkContext().longAccumulator("gte-dedup-index-pairs-scored");
+        ofIndex = cache.add(IndexMatches.find(spark, index, table, minScore, ivf,
+            exact ? rows - counts.getLong(3) : 0, blockRows, cache, indexPairs)
             .persist(StorageLevel.MEMORY_AND_DISK()));
         long matched = ofIndex.count();
         metrics.put("against", options.get("--against")).put("againstBuild", index.manifest().build())
-            .put("againstRows", index.rows()).put("duplicatesOfIndex", matched);
+            .put("againstRows", index.rows()).put("duplicatesOfIndex", matched)
+            .put("againstPairsScored", indexPairs.value());
         System.out.printf("dedup: %d rows repeat a row of index %s (build %d, %d rows); deduplicating the rest%n",
             matched, options.get("--against"), index.manifest().build(), index.rows());
         candidates = candidates.join(ofIndex.select(functions.col(VectorTable.ID).as("_matched_id")),

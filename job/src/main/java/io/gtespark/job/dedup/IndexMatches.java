@@ -4,6 +4,7 @@ import io.gtespark.job.cells.CellSettings;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.index.IndexSearch;
 import io.gtespark.job.index.LakeIndex;
+import io.gtespark.job.search.ExactTopK;
 import io.gtespark.job.search.SearchCache;
 import io.gtespark.job.vectors.VectorTable;
 import java.util.List;
@@ -28,10 +29,12 @@ final class IndexMatches {
    * (id, duplicate_of, score, cluster) for every row of {@code table} with a vector whose nearest
    * indexed row (among the {@code settings.nprobe} cells it is routed to) scores at least
    * {@code threshold}; cluster is the indexed row's id. A row whose id is in the index is not
-   * matched with that indexed row (itself, embedded before), only with others.
+   * matched with that indexed row (itself, embedded before), only with others. With
+   * {@code exactRows} &gt; 0 (the table's rows with a vector, for {@code dedup --exact}) every
+   * indexed row is compared instead of the probed cells' rows.
    */
   static Dataset<Row> find(SparkSession spark, LakeIndex index, VectorTable table, double threshold,
-      CellSettings settings, SearchCache cache, LongAccumulator pairsScored) {
+      CellSettings settings, long exactRows, int blockRows, SearchCache cache, LongAccumulator pairsScored) {
     DataType indexId = index.allRows().schema().apply(VectorTable.ID).dataType();
     DataType tableId = table.rows().schema().apply(VectorTable.ID).dataType();
     if (!indexId.equals(tableId)) {
@@ -40,8 +43,14 @@ final class IndexMatches {
           + "repeats by id, so both must be of one type. Cast the id column, or index the corpus by the same id.");
     }
     // Two hits: the nearest other row is found even when the nearest is the row itself.
-    Dataset<Row> hits = IndexSearch.search(spark, index, table, List.of(), 2, threshold, settings, 0, cache,
-        pairsScored).rows;
+    Dataset<Row> hits;
+    if (exactRows > 0) {
+      IndexSearch.sharedModel(index, table);
+      hits = ExactTopK.topK(spark, table.withVectors(), exactRows, index.allRows(), index.rows(), 2, false, threshold,
+          blockRows, false, cache, pairsScored);
+    } else {
+      hits = IndexSearch.search(spark, index, table, List.of(), 2, threshold, settings, 0, cache, pairsScored).rows;
+    }
     Dataset<Row> others = hits.filter(hits.col("doc_id").notEqual(hits.col("query_id")));
     Dataset<Row> nearest = others.withColumn("_n", functions.row_number().over(Window.partitionBy("query_id")
         .orderBy(functions.col("score").desc(), functions.col("doc_id"))))
