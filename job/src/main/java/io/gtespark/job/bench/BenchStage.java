@@ -4,6 +4,7 @@ import io.gtespark.job.Stage;
 import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.similarity.IvfOptions;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputIdentity;
@@ -60,6 +61,11 @@ public final class BenchStage implements Stage {
         OptionSpec.optional("--vectors", "spark.gte.bench.vectors", null,
             "an embedding output: time the cluster stage's k-means fit against a bare Lloyd loop instead"),
         OptionSpec.optional("--vector-col", "spark.gte.vectorCol", "embedding", "vector column of --vectors"),
+        OptionSpec.optional("--index", "spark.gte.bench.index", null,
+            "an index (folder or catalog name): its layout against Delta's clustering by cell and by cell group, "
+            + "in files and bytes read for the cells that 1, 10 and 1,000 queries probe"),
+        OptionSpec.optional("--nprobe", "spark.gte.bench.nprobe", String.valueOf(IvfOptions.DEFAULT_NPROBE),
+            "cells each query of the --index comparison probes"),
         OptionSpec.optional("--k", "spark.gte.bench.k", "50", "clusters of the --vectors comparison"),
         OptionSpec.optional("--max-iter", "spark.gte.bench.maxIter", "20", "iterations of the --vectors comparison"),
         OptionSpec.optional("--seed", "spark.gte.bench.seed", "42", "seed of the --vectors comparison"),
@@ -123,8 +129,18 @@ public final class BenchStage implements Stage {
           options.getInt("--max-iter"), runs, warmup, options.getLong("--seed"));
       return;
     }
+    if (options.get("--index") != null) {
+      Map<String, Object> report = IndexLayoutBench.run(spark, options.get("--index"), options.getInt("--nprobe"),
+          runs, warmup, options.getLong("--seed"));
+      if (options.get("--report") != null) {
+        OutputIdentity.writeJson(new org.apache.hadoop.fs.Path(Paths.get(options.get("--report")).toAbsolutePath()
+            .toUri()), report, new org.apache.hadoop.conf.Configuration());
+      }
+      return;
+    }
     if (options.get("--input") == null) {
-      throw new UsageException("bench needs --input CORPUS (or --vectors EMBEDDINGS for the k-means comparison).");
+      throw new UsageException("bench needs --input CORPUS (or --vectors EMBEDDINGS for the k-means comparison, or "
+          + "--index INDEX for the layout comparison).");
     }
     String textCol = options.get("--text-col");
     Dataset<Row> input = TableReader.read(spark, options.get("--input"), InputFormat.parse(options.get("--format")));
