@@ -1,16 +1,23 @@
 package io.gtespark.job.cells;
 
 import io.gtespark.job.vectors.TileRouting;
+import io.gtespark.job.vectors.UnitVectorBlocks;
 import io.gtespark.udf.vectors.VectorBlock;
-import io.gtespark.udf.vectors.VectorRows;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.execution.QueryExecution;
+import org.apache.spark.sql.execution.SQLExecution;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -18,9 +25,11 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Puts each row of a vector table (id, vector, carried columns...) in its nearest cell: out come
  * (id, cell, cell_group, unit vector, carried columns...), a tile of rows routed per matrix
- * product. Rows arrive with a vector (null vectors are filtered before).
+ * product. Rows arrive with a vector (null vectors are filtered before). Works on Spark's
+ * internal rows: a vector goes from the scan to the router and on to the writer as one float
+ * array, never as 384 boxed floats.
  */
-public final class CellAssignment implements MapPartitionsFunction<Row, Row> {
+public final class CellAssignment implements Serializable {
   private static final long serialVersionUID = 1L;
   /** Column names of an index's vectors table, besides the carried ones. */
   public static final String ID = "id";
@@ -50,10 +59,26 @@ public final class CellAssignment implements MapPartitionsFunction<Row, Row> {
     return out;
   }
 
-  @Override
-  public Iterator<Row> call(Iterator<Row> rows) {
-    return new Iterator<Row>() {
-      private final List<Row> out = new ArrayList<>();
+  /** The rows of {@code table} (id, vector, carried...), each with its cell and group: {@link #schema}. */
+  public Dataset<Row> assign(Dataset<Row> table) {
+    StructType in = table.schema();
+    DataType[] types = new DataType[in.fields().length];
+    for (int i = 0; i < types.length; i++) {
+      types[i] = in.fields()[i].dataType();
+    }
+    // Planned as a SQL execution of its own, as Dataset.rdd() is, so that the scan reports the
+    // files it opened (JobCosts counts them).
+    QueryExecution qe = table.queryExecution();
+    RDD<InternalRow> rows = SQLExecution.withNewExecutionId(qe, scala.Option.apply("gte: route rows to cells"),
+        qe::toRdd);
+    RDD<InternalRow> routed = rows.toJavaRDD().mapPartitions((Iterator<InternalRow> it) -> routed(it, types)).rdd();
+    return ((org.apache.spark.sql.classic.SparkSession) table.sparkSession()).internalCreateDataFrame(routed,
+        schema(in), false);
+  }
+
+  private Iterator<InternalRow> routed(Iterator<InternalRow> rows, DataType[] types) {
+    return new Iterator<InternalRow>() {
+      private final List<InternalRow> out = new ArrayList<>();
       private int next;
 
       @Override
@@ -63,9 +88,10 @@ public final class CellAssignment implements MapPartitionsFunction<Row, Row> {
         }
         out.clear();
         next = 0;
-        List<Row> tile = new ArrayList<>(TileRouting.TILE);
+        // The scan reuses its row objects: a buffered row is a copy.
+        List<InternalRow> tile = new ArrayList<>(TileRouting.TILE);
         while (tile.size() < TileRouting.TILE && rows.hasNext()) {
-          tile.add(rows.next());
+          tile.add(rows.next().copy());
         }
         if (!tile.isEmpty()) {
           route(tile);
@@ -74,45 +100,36 @@ public final class CellAssignment implements MapPartitionsFunction<Row, Row> {
       }
 
       @Override
-      public Row next() {
+      public InternalRow next() {
         if (!hasNext()) {
           throw new NoSuchElementException();
         }
         return out.get(next++);
       }
 
-      private void route(List<Row> tile) {
+      private void route(List<InternalRow> tile) {
         List<Object> ids = new ArrayList<>(tile.size());
         List<float[]> vectors = new ArrayList<>(tile.size());
-        for (Row r : tile) {
-          ids.add(r.get(0));
-          List<Float> v = r.getList(1);
-          float[] a = new float[v.size()];
-          for (int d = 0; d < a.length; d++) {
-            Float f = v.get(d);
-            if (f == null) {
-              throw new IllegalArgumentException("A vector with a null element (id " + r.get(0) + "): vectors must "
-                  + "be arrays of numbers; re-embed the table or drop the row.");
-            }
-            a[d] = f;
-          }
-          vectors.add(VectorRows.unit(a, r.get(0)));
+        for (InternalRow r : tile) {
+          Object id = r.get(0, types[0]);
+          ids.add(id);
+          vectors.add(UnitVectorBlocks.unit(r.getArray(1), id));
         }
         int[] groups = groupOf.value();
         TileRouting.forEach(List.of(VectorBlock.of(ids, vectors)).iterator(), centroids.value(), 1,
             (block, first, count, nearest, router) -> {
               for (int i = 0; i < count; i++) {
-                Row r = tile.get(first + i);
+                InternalRow r = tile.get(first + i);
                 int cell = nearest[i][0];
-                Object[] values = new Object[r.size() + 2];
-                values[0] = r.get(0);
+                Object[] values = new Object[types.length + 2];
+                values[0] = ids.get(first + i);
                 values[1] = cell;
                 values[2] = groups[cell];
-                values[3] = vectors.get(first + i);
-                for (int c = 2; c < r.size(); c++) {
-                  values[c + 2] = r.get(c);
+                values[3] = UnsafeArrayData.fromPrimitiveArray(vectors.get(first + i));
+                for (int c = 2; c < types.length; c++) {
+                  values[c + 2] = r.isNullAt(c) ? null : r.get(c, types[c]);
                 }
-                out.add(RowFactory.create(values));
+                out.add(new GenericInternalRow(values));
               }
             });
       }

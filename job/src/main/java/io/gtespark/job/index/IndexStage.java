@@ -33,11 +33,11 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
+
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.StructType;
+
 
 /**
  * {@code index}: builds a vector index that lives in the lake from an embedded table. The cells
@@ -224,8 +224,7 @@ public final class IndexStage implements Stage {
     properties.put("delta.enableDeletionVectors", "true");
 
     long t0 = System.nanoTime();
-    StructType schema = CellAssignment.schema(withVectors.schema());
-    Dataset<Row> assigned = withVectors.mapPartitions(new CellAssignment(centroidBlock, groupOf), Encoders.row(schema));
+    Dataset<Row> assigned = new CellAssignment(centroidBlock, groupOf).assign(withVectors);
     // Each group's rows meet in one task and leave it sorted by cell: a group is one file (not one
     // per input partition, which wrote 1,666 small files for 49 groups at 100k rows and spent most
     // of the build opening them), and within it a cell's rows are contiguous, so Parquet's row

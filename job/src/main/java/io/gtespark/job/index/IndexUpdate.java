@@ -21,7 +21,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
+
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
@@ -161,8 +161,7 @@ final class IndexUpdate {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<VectorBlock> centroids = jsc.broadcast(lake.cells().block());
     Broadcast<int[]> groupOf = jsc.broadcast(lake.cells().groupOf());
-    Dataset<Row> routed = staying.mapPartitions(new CellAssignment(centroids, groupOf),
-        Encoders.row(CellAssignment.schema(staying.schema())));
+    Dataset<Row> routed = new CellAssignment(centroids, groupOf).assign(staying);
     Dataset<Row> removed = rows.filter(leaves).select(rows.col(VectorTable.ID).as(CellAssignment.ID));
     Dataset<Row> changeSet = routed.withColumn(REMOVE, functions.lit(false))
         .unionByName(removed.withColumn(REMOVE, functions.lit(true)), true)

@@ -183,7 +183,7 @@ public final class UnitVectorBlocks {
   }
 
   /** A vector array as a unit float vector; an error naming the row for NaN, infinity or a null element. */
-  private static float[] unit(ArrayData array, Object id) {
+  public static float[] unit(ArrayData array, Object id) {
     for (int i = 0; i < array.numElements(); i++) {
       if (array.isNullAt(i)) {
         throw new IllegalArgumentException("A vector with a null element (id " + id + "): vectors must be arrays "
