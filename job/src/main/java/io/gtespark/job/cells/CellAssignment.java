@@ -8,10 +8,13 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
@@ -74,6 +77,33 @@ public final class CellAssignment implements Serializable {
     RDD<InternalRow> routed = rows.toJavaRDD().mapPartitions((Iterator<InternalRow> it) -> routed(it, types)).rdd();
     return ((org.apache.spark.sql.classic.SparkSession) table.sparkSession()).internalCreateDataFrame(routed,
         schema(in), false);
+  }
+
+  /**
+   * The rows of cached unit-vector {@code blocks} (ids of {@code idType}), each with its cell and
+   * group: (id, cell, cell_group, vector), the table read once for both training and routing.
+   */
+  public Dataset<Row> assign(SparkSession spark, JavaRDD<VectorBlock> blocks, DataType idType) {
+    StructType schema = schema(new StructType().add(ID, idType, false)
+        .add(VECTOR, DataTypes.createArrayType(DataTypes.FloatType, false), false));
+    // A block (at most 4,096 rows) at a time: a partition's routed rows are never all held at once.
+    RDD<InternalRow> routed = blocks.flatMap((VectorBlock block) -> {
+      scala.Function1<Object, Object> toCatalyst = CatalystTypeConverters.createToCatalystConverter(idType);
+      int[] groups = groupOf.value();
+      List<InternalRow> out = new ArrayList<>(block.rows());
+      TileRouting.forEach(List.of(block).iterator(), centroids.value(), 1, (b, first, count, nearest, router) -> {
+        int dim = b.dim();
+        for (int i = 0; i < count; i++) {
+          int row = first + i;
+          int cell = nearest[i][0];
+          out.add(new GenericInternalRow(new Object[] {toCatalyst.apply(b.id(row)), cell, groups[cell],
+              UnsafeArrayData.fromPrimitiveArray(java.util.Arrays.copyOfRange(b.values(), row * dim,
+                  (row + 1) * dim))}));
+        }
+      });
+      return out.iterator();
+    }).rdd();
+    return ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(routed, schema, false);
   }
 
   private Iterator<InternalRow> routed(Iterator<InternalRow> rows, DataType[] types) {

@@ -18,6 +18,7 @@ import io.gtespark.job.io.TableWriter;
 import io.gtespark.job.metrics.JobCosts;
 import io.gtespark.job.metrics.MemoryProbe;
 import io.gtespark.job.metrics.RunMetrics;
+import io.gtespark.job.vectors.UnitVectorBlocks;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.model.ModelIdentity;
 import io.gtespark.udf.vectors.VectorBlock;
@@ -202,14 +203,55 @@ public final class IndexStage implements Stage {
     ModelIdentity identity = table.identity();
 
     Dataset<Row> withVectors = table.withVectors();
-    long rows = table.rows().count();
-    Trained trained = train(withVectors, rows, settings);
+    CellSettings ivf = new CellSettings(settings.nlist, 1, settings.trainSample, settings.iterations, settings.seed,
+        4096, 1);
+    // Without carried columns the table is read once, as --approx reads it: its unit vectors are
+    // cached as blocks (counting the rows with and without a vector on the way), the cells are
+    // trained on a sample of the cache and every row is routed from it. Carried columns are not in
+    // the blocks, so a table with --with columns is counted, sampled and read again to be routed.
+    UnitVectorBlocks corpus = carried.isEmpty() ? UnitVectorBlocks.cache(table.rows()) : null;
+    try {
+      long rows = corpus != null ? corpus.rows() + corpus.nullRows() : table.rows().count();
+      if (corpus != null && corpus.rows() == 0) {
+        throw new UsageException("Input " + input + " has no rows with a vector: there is nothing to index. Embed "
+            + "the table first, or check --vector-col.");
+      }
+      Trained trained = train(corpus != null ? CellTraining.ofBlocks(corpus, ivf)
+          : CellTraining.ofRows(withVectors, rows, ivf), rows, settings);
+      return write(new Build(spark, index, previous, input, format, source, columns, catalogName, conf, table,
+          corpus, rows), trained, settings);
+    } finally {
+      if (corpus != null) {
+        corpus.release();
+      }
+    }
+  }
+
+  /** What a build has read and decided before it writes: the source, its columns, where it goes. */
+  private record Build(SparkSession spark, String index, IndexManifest previous, String input, InputFormat format,
+      DeltaSource source, SourceColumns columns, String catalogName, Configuration conf, VectorTable table,
+      UnitVectorBlocks corpus, long rows) {}
+
+  /** Routes every row to its cell, writes the build's tables and makes the build current. */
+  private static Map<String, Object> write(Build b, Trained trained, BuildSettings settings) {
+    SparkSession spark = b.spark;
+    String index = b.index;
+    String input = b.input;
+    DeltaSource source = b.source;
+    Configuration conf = b.conf;
+    UnitVectorBlocks corpus = b.corpus;
+    long rows = b.rows;
+    SourceColumns columns = b.columns;
+    ModelIdentity identity = b.table.identity();
+    Dataset<Row> withVectors = b.table.withVectors();
+    String vectorCol = columns.vectorCol;
+    List<String> carried = columns.carried;
     Cells cells = trained.cells;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<VectorBlock> centroidBlock = jsc.broadcast(cells.block());
     Broadcast<int[]> groupOf = jsc.broadcast(cells.groupOf());
 
-    int build = previous == null ? 1 : previous.build() + 1;
+    int build = b.previous == null ? 1 : b.previous.build() + 1;
     String folder = IndexManifest.buildFolder(index, build);
     delete(folder, conf); // what a build that crashed before its manifest left behind
     String vectorsPath = new Path(folder, "vectors").toString();
@@ -222,9 +264,17 @@ public final class IndexStage implements Stage {
     // An update deletes and replaces a few rows in most groups: with deletion vectors it marks them
     // and writes only the new rows, instead of rewriting every group file that holds one of them.
     properties.put("delta.enableDeletionVectors", "true");
+    // Parquet tries a dictionary for every column chunk first; float vectors never fit one, so the
+    // writer hashed 38 million floats to fall back to plain encoding anyway (the sort-and-write job
+    // of a 100k build took 8.5 s with it, 4.9 s without; the files are the same size). Delta hands
+    // table properties to the Parquet writer, so updates write the vectors the same way.
+    properties.put("parquet.enable.dictionary#" + CellAssignment.VECTOR + ".list.element", "false");
 
     long t0 = System.nanoTime();
-    Dataset<Row> assigned = new CellAssignment(centroidBlock, groupOf).assign(withVectors);
+    CellAssignment assignment = new CellAssignment(centroidBlock, groupOf);
+    Dataset<Row> assigned = corpus != null
+        ? assignment.assign(spark, corpus.blocks(), withVectors.schema().apply(0).dataType())
+        : assignment.assign(withVectors);
     // Each group's rows meet in one task and leave it sorted by cell: a group is one file (not one
     // per input partition, which wrote 1,666 small files for 49 groups at 100k rows and spent most
     // of the build opening them), and within it a cell's rows are contiguous, so Parquet's row
@@ -252,7 +302,7 @@ public final class IndexStage implements Stage {
     recorded.put("model", identity == null ? "unknown" : identity.toString());
     recorded.put("dimension", cells.dimension());
     recorded.put("source", input);
-    recorded.put("sourceFormat", format.name().toLowerCase(java.util.Locale.ROOT));
+    recorded.put("sourceFormat", b.format.name().toLowerCase(java.util.Locale.ROOT));
     recorded.put("sourceTableId", source == null ? "none" : source.tableId());
     recorded.put("sourceVersion", source == null ? "none" : source.version());
     recorded.put("idCol", columns.idCol);
@@ -266,8 +316,8 @@ public final class IndexStage implements Stage {
     recorded.put("trainIterations", trained.iterations);
     recorded.put("seed", settings.seed);
     recorded.putAll(sizes.figures());
-    if (catalogName != null) {
-      recorded.put(IndexManifest.TABLE, catalogName);
+    if (b.catalogName != null) {
+      recorded.put(IndexManifest.TABLE, b.catalogName);
     }
     recorded.put("builtAt", java.time.Instant.now().toString());
     IndexManifest.of(recorded).publish(index, conf);
@@ -296,13 +346,10 @@ public final class IndexStage implements Stage {
   }
 
   /**
-   * Cells trained as {@code similarity --approx} trains them ({@link CellTraining}), then grouped
-   * by k-means over the centroids into groups of about {@code groupRows} rows.
+   * Cells trained as {@code similarity --approx} trains them ({@link CellTraining}), grouped by
+   * k-means over the centroids into groups of about {@code groupRows} rows.
    */
-  private static Trained train(Dataset<Row> withVectors, long rows, BuildSettings settings) {
-    CellSettings ivf = new CellSettings(settings.nlist, 1, settings.trainSample, settings.iterations, settings.seed,
-        4096, 1);
-    CellTraining trained = CellTraining.ofRows(withVectors, rows, ivf);
+  private static Trained train(CellTraining trained, long rows, BuildSettings settings) {
     long groupRows = settings.groupRows > 0 ? settings.groupRows : Math.max(2048, (rows + 1023) / 1024);
     Cells cells = trained.grouped((int) Math.min(Integer.MAX_VALUE, (rows + groupRows - 1) / groupRows), settings.seed);
     System.out.printf("index: %d cells trained on %d rows in %.1f s (%d iterations)%n", cells.nlist(),
