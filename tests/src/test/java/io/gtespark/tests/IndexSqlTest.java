@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -122,6 +125,41 @@ class IndexSqlTest extends SharedSparkSession {
     }
     // The football query finds football documents: the search is not merely self-consistent.
     assertTrue(got.get("q0").get(0).endsWith(" football"), got.get("q0").toString());
+  }
+
+  @Test
+  void analysingExplainingOrAskingTheSchemaSearchesNothingAndASecondReadSearchesNoMore() throws Exception {
+    searchSettings(spark);
+    AtomicInteger jobs = new AtomicInteger();
+    List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+    SparkListener counter = new SparkListener() {
+      @Override
+      public void onJobStart(SparkListenerJobStart start) {
+        jobs.incrementAndGet();
+        seen.add(start.stageInfos().head().name() + " " + start.stageInfos().head().details().split("\n")[0]);
+      }
+    };
+    String sql = "SELECT * FROM gte_search('" + index + "', 'bread and butter', 3)";
+    spark.sql(sql).collectAsList(); // the index's tables are loaded once, as any Delta read loads them
+    spark.sparkContext().addSparkListener(counter);
+    try {
+      Dataset<Row> found = spark.sql(sql);
+      assertEquals(List.of("query_id", "doc_id", "score", "rank", "topic"), List.of(found.columns()));
+      String plan = spark.sql("EXPLAIN " + sql).collectAsList().get(0).getString(0);
+      assertTrue(plan.contains("Scan"), plan);
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      assertEquals(0, jobs.get(), "analysis, the schema and EXPLAIN ran no Spark job (no embedding, no search): " + seen);
+      List<Row> first = found.collectAsList();
+      assertEquals(3, first.size());
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      int searched = jobs.get();
+      assertTrue(searched > 1, "reading the rows ran the search: " + searched + " jobs");
+      assertEquals(first, found.collectAsList(), "a second read returns the same rows");
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      assertEquals(1, jobs.get() - searched, "a second read only reads the rows the first one found");
+    } finally {
+      spark.sparkContext().removeSparkListener(counter);
+    }
   }
 
   @Test

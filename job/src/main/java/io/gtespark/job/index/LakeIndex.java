@@ -5,6 +5,7 @@ import io.gtespark.job.io.OutputIdentity;
 import io.gtespark.job.cells.CellAssignment;
 import io.gtespark.job.cells.Cells;
 import io.gtespark.job.cells.StoredCells;
+import io.gtespark.job.search.TopKCandidates;
 import io.gtespark.job.vectors.VectorTable;
 import io.gtespark.udf.model.ModelIdentity;
 import java.util.Arrays;
@@ -13,6 +14,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * An index built by the {@code index} stage, opened at its current build: its centroids and cell
@@ -22,21 +25,21 @@ import org.apache.spark.sql.functions;
 public final class LakeIndex implements StoredCells {
   private final String path;
   private final IndexManifest manifest;
-  private final Cells cells;
+  private Cells cells;
   private final Dataset<Row> vectors;
   private final ModelIdentity identity;
 
-  private LakeIndex(String path, IndexManifest manifest, Cells cells, Dataset<Row> vectors, ModelIdentity identity) {
+  private LakeIndex(String path, IndexManifest manifest, Dataset<Row> vectors, ModelIdentity identity) {
     this.path = path;
     this.manifest = manifest;
-    this.cells = cells;
     this.vectors = vectors;
     this.identity = identity;
   }
 
   /**
    * Opens the index at folder {@code index}, or registered as catalog name {@code index}
-   * ({@link CatalogIndex}); a usage error when it holds none (or no finished build).
+   * ({@link CatalogIndex}); a usage error when it holds none (or no finished build). Reads the
+   * manifest and the vectors table's schema; the centroids are read when first asked for.
    */
   public static LakeIndex open(SparkSession spark, String index) {
     String path = CatalogIndex.resolve(spark, index);
@@ -46,16 +49,8 @@ public final class LakeIndex implements StoredCells {
           + "name index --output-table registered), or its first build did not finish. Build it with: index --input "
           + "TABLE --output " + index);
     }
-    List<Row> cells = spark.read().format("delta").load(manifest.centroids(path))
-        .select(CellAssignment.CELL, CellAssignment.CELL_GROUP, "centroid").collectAsList();
-    int nlist = Integer.parseInt(manifest.get("nlist"));
-    if (cells.size() != nlist) {
-      throw new IllegalStateException("Index " + path + " records " + nlist + " cells but its centroids table "
-          + manifest.centroids(path) + " holds " + cells.size() + "; rebuild it with index --mode overwrite.");
-    }
     String vectorsPath = manifest.vectors(path);
-    return new LakeIndex(path, manifest, Cells.fromTable(cells, Integer.parseInt(manifest.get("cellGroups"))),
-        spark.read().format("delta").load(vectorsPath),
+    return new LakeIndex(path, manifest, spark.read().format("delta").load(vectorsPath),
         OutputIdentity.readDeltaProperties(spark, vectorsPath));
   }
 
@@ -107,8 +102,29 @@ public final class LakeIndex implements StoredCells {
   }
 
   @Override
-  public Cells cells() {
+  public synchronized Cells cells() {
+    if (cells == null) {
+      List<Row> rows = vectors.sparkSession().read().format("delta").load(manifest.centroids(path))
+          .select(CellAssignment.CELL, CellAssignment.CELL_GROUP, "centroid").collectAsList();
+      int nlist = Integer.parseInt(manifest.get("nlist"));
+      if (rows.size() != nlist) {
+        throw new IllegalStateException("Index " + path + " records " + nlist + " cells but its centroids table "
+            + manifest.centroids(path) + " holds " + rows.size() + "; rebuild it with index --mode overwrite.");
+      }
+      cells = Cells.fromTable(rows, Integer.parseInt(manifest.get("cellGroups")));
+    }
     return cells;
+  }
+
+  /** The schema of the rows a search of this index returns with {@code carried} columns for queries of {@code queryId}. */
+  public StructType resultSchema(DataType queryId, List<String> carried) {
+    requireCarried(carried);
+    StructType schema = TopKCandidates.schema(queryId, vectors.schema().apply(CellAssignment.ID).dataType());
+    for (String c : carried) {
+      // Added by a left join on doc_id (withCarried): nullable whatever the source said.
+      schema = schema.add(c, vectors.schema().apply(c).dataType(), true);
+    }
+    return schema;
   }
 
   @Override

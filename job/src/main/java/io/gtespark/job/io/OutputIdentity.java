@@ -46,9 +46,12 @@ public final class OutputIdentity {
       return null;
     }
     Map<String, String> props = new HashMap<>();
-    scala.collection.Map<String, String> m =
-        io.delta.tables.DeltaTable.forPath(spark, path).detail().select("properties").first().getMap(0);
-    m.foreach(kv -> props.put(kv._1(), kv._2()));
+    // A command's rows come back without a Spark job (DESCRIBE DETAIL's first() ran one), so that
+    // analysing a query that names an index (gte_search) runs none.
+    for (org.apache.spark.sql.Row r : spark.sql("SHOW TBLPROPERTIES delta.`" + path.replace("`", "``") + "`")
+        .collectAsList()) {
+      props.put(r.getString(0), r.getString(1));
+    }
     return ModelIdentity.fromProperties(props);
   }
 

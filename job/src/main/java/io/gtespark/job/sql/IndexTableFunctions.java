@@ -1,5 +1,6 @@
 package io.gtespark.job.sql;
 
+import io.gtespark.job.cells.CellSettings;
 import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.cli.UsageException;
@@ -12,13 +13,17 @@ import io.gtespark.job.search.SearchCache;
 import io.gtespark.job.similarity.SimilarityStage;
 import io.gtespark.job.vectors.VectorTable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.FunctionIdentifier;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
 import org.apache.spark.sql.catalyst.expressions.FunctionTableSubqueryArgumentExpression;
@@ -38,9 +43,11 @@ import scala.collection.immutable.Seq;
  * table of queries with an id and a vector or text column (the similarity stage's properties name
  * them). {@code gte_index_status(index)} returns the index's manifest as one row.
  *
- * <p>The search runs when the query is analysed and its rows are kept on the executors
- * (a local checkpoint), so the broadcasts and caches it used can be freed at once and the query
- * can be read more than once without searching again.
+ * <p>Analysis checks the arguments and columns and works out the schema; the queries are
+ * embedded and the index searched when the rows are first read ({@link DeferredRows}), so
+ * {@code EXPLAIN} or a schema request searches nothing. The found rows are kept on the executors
+ * (a local checkpoint), so the broadcasts and caches the search used are freed at once and the
+ * query can be read more than once without searching again.
  */
 public final class IndexTableFunctions {
   /** Name of the search function. */
@@ -90,33 +97,75 @@ public final class IndexTableFunctions {
     double minScore = options.get("--min-score") != null ? options.getDouble("--min-score")
         : Double.NEGATIVE_INFINITY;
     String vectorCol = options.get("--vector-col");
-    VectorTable queries;
-    var spec = VectorTable.lazySpec(EngineOptions.settings(spark, options), spark);
+    List<String> carried = options.getAll("--with");
+    CellSettings settings = IvfOptions.settings(options);
+    // Analysis checks the arguments and the columns and works out the result's schema; the
+    // queries are embedded and the index searched only when the rows are read (DeferredRows).
+    LakeIndex index = LakeIndex.open(spark, indexPath);
+    Supplier<VectorTable> queries;
+    StructType schema;
     if (args.get(1) instanceof FunctionTableSubqueryArgumentExpression table) {
       Dataset<Row> rows = org.apache.spark.sql.classic.Dataset.ofRows(
           (org.apache.spark.sql.classic.SparkSession) spark, table.plan());
       String idCol = options.get("--query-id-col") != null ? options.get("--query-id-col") : options.get("--id-col");
       String textCol = options.get("--text-col") != null ? options.get("--text-col") : VectorTable.TEXT;
-      queries = VectorTable.of(spark, rows, "the TABLE argument of " + SEARCH, idCol, vectorCol, textCol, List.of(),
-          spec);
+      String input = "the TABLE argument of " + SEARCH;
+      VectorTable.requireColumns(Arrays.asList(rows.columns()), input, idCol, vectorCol, textCol);
+      schema = index.resultSchema(rows.schema().apply(idCol).dataType(), carried);
+      queries = () -> VectorTable.of(spark, rows, input, idCol, vectorCol, textCol, List.of(),
+          VectorTable.lazySpec(EngineOptions.settings(spark, options), spark));
     } else {
       String text = stringArgument(args.get(1), "the query text (or TABLE(queries))");
-      Dataset<Row> one = spark.createDataFrame(List.of(RowFactory.create(text, text)), new StructType()
-          .add(VectorTable.ID, DataTypes.StringType, false).add(VectorTable.TEXT, DataTypes.StringType, false));
-      queries = VectorTable.of(spark, one, "the query of " + SEARCH, VectorTable.ID, vectorCol, VectorTable.TEXT,
-          List.of(), spec);
+      schema = index.resultSchema(DataTypes.StringType, carried);
+      queries = () -> VectorTable.of(spark, spark.createDataFrame(List.of(RowFactory.create(text, text)),
+          new StructType().add(VectorTable.ID, DataTypes.StringType, false)
+              .add(VectorTable.TEXT, DataTypes.StringType, false)), "the query of " + SEARCH, VectorTable.ID, vectorCol,
+          VectorTable.TEXT, List.of(), VectorTable.lazySpec(EngineOptions.settings(spark, options), spark));
     }
-    LakeIndex index = LakeIndex.open(spark, indexPath);
+    DeferredRows found = new DeferredRows(spark.sparkContext(), () -> {
+      try {
+        return search(spark, index, queries.get(), carried, k, minScore, settings, schema);
+      } catch (UsageException e) {
+        throw SqlUsage.inSqlTerms(e, new SimilarityStage().options());
+      }
+    });
+    return ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(found, schema, false)
+        .queryExecution().analyzed();
+  }
+
+  /**
+   * Searches the index for the queries; the found rows, kept on the executors (a local
+   * checkpoint) so that the broadcasts and caches the search used are freed at once.
+   */
+  private static RDD<InternalRow> search(SparkSession spark, LakeIndex index, VectorTable queries,
+      List<String> carried, int k, double minScore, CellSettings settings, StructType schema) {
     SearchCache cache = new SearchCache();
     try {
-      IndexSearch.Found found = IndexSearch.search(spark, index, queries, options.getAll("--with"), k, minScore,
-          IvfOptions.settings(options), 0, cache, spark.sparkContext().longAccumulator("gte-search-pairs-scored"));
-      Dataset<Row> kept = found.rows.localCheckpoint(true, StorageLevel.MEMORY_AND_DISK());
-      return kept.queryExecution().analyzed();
+      IndexSearch.Found found = IndexSearch.search(spark, index, queries, carried, k, minScore, settings, 0, cache,
+          spark.sparkContext().longAccumulator("gte-search-pairs-scored"));
+      if (!sameColumns(found.rows.schema(), schema)) {
+        throw new IllegalStateException("gte_search made rows of " + found.rows.schema().simpleString()
+            + " where its plan said " + schema.simpleString());
+      }
+      return found.rows.localCheckpoint(true, StorageLevel.MEMORY_AND_DISK()).queryExecution().toRdd();
     } finally {
       cache.release();
       queries.release();
     }
+  }
+
+  /** The same column names and types, in order (nullability aside). */
+  private static boolean sameColumns(StructType a, StructType b) {
+    if (a.fields().length != b.fields().length) {
+      return false;
+    }
+    for (int i = 0; i < a.fields().length; i++) {
+      if (!a.fields()[i].name().equals(b.fields()[i].name())
+          || !a.fields()[i].dataType().sameType(b.fields()[i].dataType())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static LogicalPlan statusPlan(List<Expression> args) {

@@ -75,10 +75,7 @@ public final class VectorTable {
             + "name only other columns to carry.");
       }
     }
-    if (!columns.contains(idCol)) {
-      throw new UsageException("Input " + input + " has no id column '" + idCol + "' (its columns are " + columns
-          + "); name it with --id-col.");
-    }
+    requireColumns(columns, input, idCol, vectorCol, textCol);
     ModelIdentity identity;
     if (columns.contains(vectorCol)) {
       DataType t = df.schema().apply(vectorCol).dataType();
@@ -100,9 +97,7 @@ public final class VectorTable {
       df = DatasetEmbedder.embed(df, s, cols, null);
       identity = s.identity();
     } else {
-      throw new UsageException("Input " + input + " has neither a vector column '" + vectorCol + "' nor a text column "
-          + (textCol == null ? "(none given)" : "'" + textCol + "'") + "; its columns are " + columns
-          + ". Pass --vector-col for embedding outputs or --text-col for raw text.");
+      throw new IllegalStateException("unreachable: requireColumns checked the vector and text columns");
     }
     Dataset<Row> embeddedRows = df;
     List<org.apache.spark.sql.Column> selected = new java.util.ArrayList<>(List.of(df.col(idCol).as(ID),
@@ -118,6 +113,23 @@ public final class VectorTable {
       view = view.persist(StorageLevel.MEMORY_AND_DISK());
     }
     return new VectorTable(view, identity, input, embedded);
+  }
+
+  /**
+   * Refuses, naming them, columns that {@link #of} needs and {@code input} lacks: the id, and the
+   * vectors or (when {@code textCol} is given) the text to embed.
+   */
+  public static void requireColumns(List<String> columns, String input, String idCol, String vectorCol,
+      String textCol) {
+    if (!columns.contains(idCol)) {
+      throw new UsageException("Input " + input + " has no id column '" + idCol + "' (its columns are " + columns
+          + "); name it with --id-col.");
+    }
+    if (!columns.contains(vectorCol) && (textCol == null || !columns.contains(textCol))) {
+      throw new UsageException("Input " + input + " has neither a vector column '" + vectorCol + "' nor a text column "
+          + (textCol == null ? "(none given)" : "'" + textCol + "'") + "; its columns are " + columns
+          + ". Pass --vector-col for embedding outputs or --text-col for raw text.");
+    }
   }
 
   /** The length of the first non-null vector (one row read), or 0 for a table without any. */
