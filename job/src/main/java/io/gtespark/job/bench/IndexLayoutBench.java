@@ -3,12 +3,14 @@ package io.gtespark.job.bench;
 import io.gtespark.job.cells.CellAssignment;
 import io.gtespark.job.cells.Cells;
 import io.gtespark.job.cli.UsageException;
+import io.gtespark.job.index.IndexStage;
 import io.gtespark.job.index.LakeIndex;
 import io.gtespark.job.metrics.JobCosts;
 import io.gtespark.job.metrics.RunMetrics;
-import java.io.IOException;
+import io.gtespark.job.vectors.TileRouting;
+import io.gtespark.udf.vectors.VectorBlock;
+import io.gtespark.udf.vectors.VectorRows;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +52,7 @@ final class IndexLayoutBench {
     String vectors = index.manifest().vectors(index.path());
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     String scratch = new Path(index.path(), SCRATCH).toString();
-    delete(scratch, conf);
+    IndexStage.delete(scratch, conf);
     Cells cells = index.cells();
     Map<String, Object> report = new LinkedHashMap<>();
     try {
@@ -101,7 +103,7 @@ final class IndexLayoutBench {
       return report;
     } finally {
       spark.conf().unset("spark.databricks.delta.optimize.maxFileSize");
-      delete(scratch, conf);
+      IndexStage.delete(scratch, conf);
     }
   }
 
@@ -142,29 +144,27 @@ final class IndexLayoutBench {
   }
 
   private static ProbeSet probeSet(String name, List<Row> queries, Cells cells, int nprobe) {
-    float[][] centroids = cells.centroids();
-    TreeSet<Integer> probed = new TreeSet<>();
+    List<Object> ids = new ArrayList<>(queries.size());
+    List<float[]> vectors = new ArrayList<>(queries.size());
     for (Row q : queries) {
-      List<Float> v = q.getList(1);
-      double[] scores = new double[centroids.length];
-      for (int c = 0; c < centroids.length; c++) {
-        double s = 0;
-        for (int d = 0; d < centroids[c].length; d++) {
-          s += centroids[c][d] * v.get(d);
-        }
-        scores[c] = s;
-      }
-      Integer[] order = new Integer[centroids.length];
-      for (int c = 0; c < order.length; c++) {
-        order[c] = c;
-      }
-      Arrays.sort(order, (a, b) -> Double.compare(scores[b], scores[a]));
-      probed.addAll(Arrays.asList(order).subList(0, Math.min(nprobe, order.length)));
+      ids.add(ids.size());
+      vectors.add(VectorRows.unit(q, 1));
     }
+    TreeSet<Integer> probed = new TreeSet<>();
+    TileRouting.forEach(List.of(VectorBlock.of(ids, vectors)).iterator(), cells.block(), nprobe,
+        (block, first, count, nearest, router) -> {
+          for (int i = 0; i < count; i++) {
+            for (int cell : nearest[i]) {
+              probed.add(cell);
+            }
+          }
+        });
     TreeSet<Integer> groups = new TreeSet<>();
     probed.forEach(c -> groups.add(cells.groupOf()[c]));
     return new ProbeSet(name, queries.size(), probed.toArray(new Integer[0]), groups.toArray(new Integer[0]));
   }
+
+
 
   /**
    * Reads the probed cells' rows of one layout as a search filters it (by cell group where the
@@ -202,12 +202,4 @@ final class IndexLayoutBench {
     return r;
   }
 
-  private static void delete(String folder, Configuration conf) {
-    try {
-      Path p = new Path(folder);
-      p.getFileSystem(conf).delete(p, true);
-    } catch (IOException e) {
-      throw new IllegalStateException("Cannot delete " + folder + ": " + e.getMessage(), e);
-    }
-  }
 }

@@ -216,10 +216,92 @@ public final class IndexStage implements Stage {
         throw new UsageException("Input " + input + " has no rows with a vector: there is nothing to index. Embed "
             + "the table first, or check --vector-col.");
       }
-      Trained trained = train(corpus != null ? CellTraining.ofBlocks(corpus, ivf)
-          : CellTraining.ofRows(withVectors, rows, ivf), rows, settings);
-      return write(new Build(spark, index, previous, input, format, source, columns, catalogName, conf, table,
-          corpus, rows), trained, settings);
+      CellTraining training = corpus != null ? CellTraining.ofBlocks(corpus, ivf)
+          : CellTraining.ofRows(withVectors, rows, ivf);
+      Cells cells = grouped(training, rows, settings);
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      Broadcast<VectorBlock> centroidBlock = jsc.broadcast(cells.block());
+      Broadcast<int[]> groupOf = jsc.broadcast(cells.groupOf());
+
+      int build = previous == null ? 1 : previous.build() + 1;
+      String folder = IndexManifest.buildFolder(index, build);
+      delete(folder, conf); // what a build that crashed before its manifest left behind
+      String vectorsPath = new Path(folder, "vectors").toString();
+      String centroidsPath = new Path(folder, "centroids").toString();
+      Map<String, String> properties = new LinkedHashMap<>();
+      properties.put(PROPERTY_PREFIX + "build", String.valueOf(build));
+      properties.put(PROPERTY_PREFIX + "nlist", String.valueOf(cells.nlist()));
+      properties.put(PROPERTY_PREFIX + "source", input);
+      properties.put(PROPERTY_PREFIX + "sourceVersion", source == null ? "none" : String.valueOf(source.version()));
+      // An update deletes and replaces a few rows in most groups: with deletion vectors it marks them
+      // and writes only the new rows, instead of rewriting every group file that holds one of them.
+      properties.put("delta.enableDeletionVectors", "true");
+      // Parquet tries a dictionary for every column chunk first; float vectors never fit one, so the
+      // writer hashed 38 million floats to fall back to plain encoding anyway (the sort-and-write job
+      // of a 100k build took 8.5 s with it, 5.2 s without; the files are the same size). Delta hands
+      // table properties to the Parquet writer, so updates write the vectors the same way.
+      properties.put("parquet.enable.dictionary#" + CellAssignment.VECTOR + ".list.element", "false");
+
+      long t0 = System.nanoTime();
+      CellAssignment assignment = new CellAssignment(centroidBlock, groupOf);
+      Dataset<Row> assigned = corpus != null
+          ? assignment.assign(spark, corpus.blocks(), withVectors.schema().apply(0).dataType())
+          : assignment.assign(withVectors);
+      // Each group's rows meet in one task and leave it sorted by cell: a group is one file (not one
+      // per input partition, which wrote 1,666 small files for 49 groups at 100k rows and spent most
+      // of the build opening them), and within it a cell's rows are contiguous, so Parquet's row
+      // group statistics on cell let a reader of a few cells skip the rest of a large group.
+      Dataset<Row> laidOut = assigned.repartition(cells.groups(), functions.col(CellAssignment.CELL_GROUP))
+          .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL);
+      new TableWriter(spark, vectorsPath, OutputFormat.DELTA, OutputMode.ERROR)
+          .partitionBy(List.of(CellAssignment.CELL_GROUP)).withProperties(properties).write(laidOut, identity);
+      Dataset<Row> written = spark.read().format("delta").load(vectorsPath);
+      int nlist = cells.nlist();
+      CellSizes sizes = CellSizes.of(written, nlist);
+      long distinctIds = written.select(CellAssignment.ID).distinct().count();
+      if (distinctIds != sizes.rows()) {
+        delete(folder, conf);
+        throw new UsageException("Input " + input + " has " + (sizes.rows() - distinctIds) + " more rows with a vector "
+            + "than distinct ids in --id-col '" + columns.idCol + "': an index names each row by its id (an "
+            + "update replaces and deletes by id). Deduplicate the ids (or name a unique column) and build again.");
+      }
+      System.out.printf("index: %d rows routed to %d cells (cell groups: %d) and written in %.1f s%n", sizes.rows(),
+          nlist, cells.groups(), (System.nanoTime() - t0) / 1e9);
+      writeCentroids(spark, centroidsPath, cells, identity, properties);
+
+      Map<String, Object> recorded = new LinkedHashMap<>();
+      recorded.put("build", build);
+      recorded.put("model", identity == null ? "unknown" : identity.toString());
+      recorded.put("dimension", cells.dimension());
+      recorded.put("source", input);
+      recorded.put("sourceFormat", format.name().toLowerCase(java.util.Locale.ROOT));
+      recorded.put("sourceTableId", source == null ? "none" : source.tableId());
+      recorded.put("sourceVersion", source == null ? "none" : source.version());
+      recorded.put("idCol", columns.idCol);
+      recorded.put("vectorCol", vectorCol);
+      recorded.put("with", String.join(",", carried));
+      recorded.put("nlist", nlist);
+      recorded.put("cellGroups", cells.groups());
+      recorded.put("rows", sizes.rows());
+      recorded.put("rowsWithoutVector", rows - sizes.rows());
+      recorded.put("trainRows", training.trainRows());
+      recorded.put("trainIterations", training.iterations());
+      recorded.put("seed", settings.seed);
+      recorded.putAll(sizes.figures());
+      if (catalogName != null) {
+        recorded.put(IndexManifest.TABLE, catalogName);
+      }
+      recorded.put("builtAt", java.time.Instant.now().toString());
+      IndexManifest.of(recorded).publish(index, conf);
+      // The build before the previous one goes; the previous one stays for readers that opened it.
+      for (int old = build - 2; old >= 1; old--) {
+        delete(IndexManifest.buildFolder(index, old), conf);
+      }
+      System.out.printf("index done: %d rows in %d cells (cell groups: %d; rows a cell %s to %s, imbalance %s), "
+          + "build %d of %s, reflecting %s%s%n", sizes.rows(), nlist, cells.groups(), recorded.get("cellRowsMin"),
+          recorded.get("cellRowsMax"), recorded.get("imbalance"), build, index, input,
+          source == null ? "" : " at version " + source.version());
+      return recorded;
     } finally {
       if (corpus != null) {
         corpus.release();
@@ -227,135 +309,18 @@ public final class IndexStage implements Stage {
     }
   }
 
-  /** What a build has read and decided before it writes: the source, its columns, where it goes. */
-  private record Build(SparkSession spark, String index, IndexManifest previous, String input, InputFormat format,
-      DeltaSource source, SourceColumns columns, String catalogName, Configuration conf, VectorTable table,
-      UnitVectorBlocks corpus, long rows) {}
-
-  /** Routes every row to its cell, writes the build's tables and makes the build current. */
-  private static Map<String, Object> write(Build b, Trained trained, BuildSettings settings) {
-    SparkSession spark = b.spark;
-    String index = b.index;
-    String input = b.input;
-    DeltaSource source = b.source;
-    Configuration conf = b.conf;
-    UnitVectorBlocks corpus = b.corpus;
-    long rows = b.rows;
-    SourceColumns columns = b.columns;
-    ModelIdentity identity = b.table.identity();
-    Dataset<Row> withVectors = b.table.withVectors();
-    String vectorCol = columns.vectorCol;
-    List<String> carried = columns.carried;
-    Cells cells = trained.cells;
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<VectorBlock> centroidBlock = jsc.broadcast(cells.block());
-    Broadcast<int[]> groupOf = jsc.broadcast(cells.groupOf());
-
-    int build = b.previous == null ? 1 : b.previous.build() + 1;
-    String folder = IndexManifest.buildFolder(index, build);
-    delete(folder, conf); // what a build that crashed before its manifest left behind
-    String vectorsPath = new Path(folder, "vectors").toString();
-    String centroidsPath = new Path(folder, "centroids").toString();
-    Map<String, String> properties = new LinkedHashMap<>();
-    properties.put(PROPERTY_PREFIX + "build", String.valueOf(build));
-    properties.put(PROPERTY_PREFIX + "nlist", String.valueOf(cells.nlist()));
-    properties.put(PROPERTY_PREFIX + "source", input);
-    properties.put(PROPERTY_PREFIX + "sourceVersion", source == null ? "none" : String.valueOf(source.version()));
-    // An update deletes and replaces a few rows in most groups: with deletion vectors it marks them
-    // and writes only the new rows, instead of rewriting every group file that holds one of them.
-    properties.put("delta.enableDeletionVectors", "true");
-    // Parquet tries a dictionary for every column chunk first; float vectors never fit one, so the
-    // writer hashed 38 million floats to fall back to plain encoding anyway (the sort-and-write job
-    // of a 100k build took 8.5 s with it, 4.9 s without; the files are the same size). Delta hands
-    // table properties to the Parquet writer, so updates write the vectors the same way.
-    properties.put("parquet.enable.dictionary#" + CellAssignment.VECTOR + ".list.element", "false");
-
-    long t0 = System.nanoTime();
-    CellAssignment assignment = new CellAssignment(centroidBlock, groupOf);
-    Dataset<Row> assigned = corpus != null
-        ? assignment.assign(spark, corpus.blocks(), withVectors.schema().apply(0).dataType())
-        : assignment.assign(withVectors);
-    // Each group's rows meet in one task and leave it sorted by cell: a group is one file (not one
-    // per input partition, which wrote 1,666 small files for 49 groups at 100k rows and spent most
-    // of the build opening them), and within it a cell's rows are contiguous, so Parquet's row
-    // group statistics on cell let a reader of a few cells skip the rest of a large group.
-    Dataset<Row> laidOut = assigned.repartition(cells.groups(), functions.col(CellAssignment.CELL_GROUP))
-        .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL);
-    new TableWriter(spark, vectorsPath, OutputFormat.DELTA, OutputMode.ERROR)
-        .partitionBy(List.of(CellAssignment.CELL_GROUP)).withProperties(properties).write(laidOut, identity);
-    Dataset<Row> written = spark.read().format("delta").load(vectorsPath);
-    int nlist = cells.nlist();
-    CellSizes sizes = CellSizes.of(written, nlist);
-    long distinctIds = written.select(CellAssignment.ID).distinct().count();
-    if (distinctIds != sizes.rows()) {
-      delete(folder, conf);
-      throw new UsageException("Input " + input + " has " + (sizes.rows() - distinctIds) + " more rows with a vector "
-          + "than distinct ids in --id-col '" + columns.idCol + "': an index names each row by its id (an "
-          + "update replaces and deletes by id). Deduplicate the ids (or name a unique column) and build again.");
-    }
-    System.out.printf("index: %d rows routed to %d cells (cell groups: %d) and written in %.1f s%n", sizes.rows(),
-        nlist, cells.groups(), (System.nanoTime() - t0) / 1e9);
-    writeCentroids(spark, centroidsPath, cells, identity, properties);
-
-    Map<String, Object> recorded = new LinkedHashMap<>();
-    recorded.put("build", build);
-    recorded.put("model", identity == null ? "unknown" : identity.toString());
-    recorded.put("dimension", cells.dimension());
-    recorded.put("source", input);
-    recorded.put("sourceFormat", b.format.name().toLowerCase(java.util.Locale.ROOT));
-    recorded.put("sourceTableId", source == null ? "none" : source.tableId());
-    recorded.put("sourceVersion", source == null ? "none" : source.version());
-    recorded.put("idCol", columns.idCol);
-    recorded.put("vectorCol", vectorCol);
-    recorded.put("with", String.join(",", carried));
-    recorded.put("nlist", nlist);
-    recorded.put("cellGroups", cells.groups());
-    recorded.put("rows", sizes.rows());
-    recorded.put("rowsWithoutVector", rows - sizes.rows());
-    recorded.put("trainRows", trained.trainRows);
-    recorded.put("trainIterations", trained.iterations);
-    recorded.put("seed", settings.seed);
-    recorded.putAll(sizes.figures());
-    if (b.catalogName != null) {
-      recorded.put(IndexManifest.TABLE, b.catalogName);
-    }
-    recorded.put("builtAt", java.time.Instant.now().toString());
-    IndexManifest.of(recorded).publish(index, conf);
-    // The build before the previous one goes; the previous one stays for readers that opened it.
-    for (int old = build - 2; old >= 1; old--) {
-      delete(IndexManifest.buildFolder(index, old), conf);
-    }
-    System.out.printf("index done: %d rows in %d cells (cell groups: %d; rows a cell %s to %s, imbalance %s), build %d of "
-        + "%s, reflecting %s%s%n", sizes.rows(), nlist, cells.groups(), recorded.get("cellRowsMin"),
-        recorded.get("cellRowsMax"), recorded.get("imbalance"), build, index, input,
-        source == null ? "" : " at version " + source.version());
-    return recorded;
-  }
-
-  /** The trained cells, their groups and what the training measured. */
-  private static final class Trained {
-    final Cells cells;
-    final long trainRows;
-    final int iterations;
-
-    Trained(Cells cells, long trainRows, int iterations) {
-      this.cells = cells;
-      this.trainRows = trainRows;
-      this.iterations = iterations;
-    }
-  }
-
   /**
    * Cells trained as {@code similarity --approx} trains them ({@link CellTraining}), grouped by
    * k-means over the centroids into groups of about {@code groupRows} rows.
    */
-  private static Trained train(CellTraining trained, long rows, BuildSettings settings) {
+  private static Cells grouped(CellTraining trained, long rows, BuildSettings settings) {
     long groupRows = settings.groupRows > 0 ? settings.groupRows : Math.max(2048, (rows + 1023) / 1024);
     Cells cells = trained.grouped((int) Math.min(Integer.MAX_VALUE, (rows + groupRows - 1) / groupRows), settings.seed);
     System.out.printf("index: %d cells trained on %d rows in %.1f s (%d iterations)%n", cells.nlist(),
         trained.trainRows(), trained.seconds(), trained.iterations());
-    return new Trained(cells, trained.trainRows(), trained.iterations());
+    return cells;
   }
+
 
   /**
    * The centroids table: (cell, cell_group, centroid), one row a cell, fixed for the build (an
@@ -401,7 +366,8 @@ public final class IndexStage implements Stage {
     }
   }
 
-  private static void delete(String folder, Configuration conf) {
+  /** Deletes {@code folder} and what it holds (a build, a scratch copy of one); nothing when it is absent. */
+  public static void delete(String folder, Configuration conf) {
     try {
       Path p = new Path(folder);
       p.getFileSystem(conf).delete(p, true);

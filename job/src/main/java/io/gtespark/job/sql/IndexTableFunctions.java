@@ -102,6 +102,7 @@ public final class IndexTableFunctions {
     // Analysis checks the arguments and the columns and works out the result's schema; the
     // queries are embedded and the index searched only when the rows are read (DeferredRows).
     LakeIndex index = LakeIndex.open(spark, indexPath);
+    var spec = VectorTable.lazySpec(EngineOptions.settings(spark, options), spark);
     Supplier<VectorTable> queries;
     StructType schema;
     if (args.get(1) instanceof FunctionTableSubqueryArgumentExpression table) {
@@ -112,15 +113,14 @@ public final class IndexTableFunctions {
       String input = "the TABLE argument of " + SEARCH;
       VectorTable.requireColumns(Arrays.asList(rows.columns()), input, idCol, vectorCol, textCol);
       schema = index.resultSchema(rows.schema().apply(idCol).dataType(), carried);
-      queries = () -> VectorTable.of(spark, rows, input, idCol, vectorCol, textCol, List.of(),
-          VectorTable.lazySpec(EngineOptions.settings(spark, options), spark));
+      queries = () -> VectorTable.of(spark, rows, input, idCol, vectorCol, textCol, List.of(), spec);
     } else {
       String text = stringArgument(args.get(1), "the query text (or TABLE(queries))");
       schema = index.resultSchema(DataTypes.StringType, carried);
       queries = () -> VectorTable.of(spark, spark.createDataFrame(List.of(RowFactory.create(text, text)),
           new StructType().add(VectorTable.ID, DataTypes.StringType, false)
               .add(VectorTable.TEXT, DataTypes.StringType, false)), "the query of " + SEARCH, VectorTable.ID, vectorCol,
-          VectorTable.TEXT, List.of(), VectorTable.lazySpec(EngineOptions.settings(spark, options), spark));
+          VectorTable.TEXT, List.of(), spec);
     }
     DeferredRows found = new DeferredRows(spark.sparkContext(), () -> {
       try {

@@ -91,13 +91,12 @@ public final class VectorTable {
       }
       identity = OutputIdentity.read(spark, input);
       ReaderBatchSize.fit(spark, identity != null ? identity.dimension() : firstDimension(df, vectorCol));
-    } else if (textCol != null && columns.contains(textCol)) {
+    } else {
+      // requireColumns saw the text column: no vectors, so the text is embedded.
       EncoderSpec s = spec.get();
       EmbeddingColumns cols = EmbeddingColumns.of(df.schema(), List.of(textCol), List.of(vectorCol));
       df = DatasetEmbedder.embed(df, s, cols, null);
       identity = s.identity();
-    } else {
-      throw new IllegalStateException("unreachable: requireColumns checked the vector and text columns");
     }
     Dataset<Row> embeddedRows = df;
     List<org.apache.spark.sql.Column> selected = new java.util.ArrayList<>(List.of(df.col(idCol).as(ID),
