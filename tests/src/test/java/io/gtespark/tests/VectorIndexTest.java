@@ -342,6 +342,76 @@ class VectorIndexTest extends SharedSparkSession {
   }
 
   @Test
+  void aQueryReadsTheRowGroupsOfItsCellsNotTheirGroupsWholeFiles() {
+    // 24 topics of 50 rows of 256 floats (1 KB a row): two groups of twelve cells, a row group a cell.
+    Random rnd = new Random(5);
+    int dim = 256;
+    List<Row> rows = new ArrayList<>();
+    float[] query = null;
+    for (int t = 0; t < 24; t++) {
+      float[] centre = new float[dim];
+      for (int d = 0; d < dim; d++) {
+        centre[d] = (float) rnd.nextGaussian();
+      }
+      for (int i = 0; i < 50; i++) {
+        float[] v = new float[dim];
+        for (int d = 0; d < dim; d++) {
+          v[d] = centre[d] + (float) (0.2 * rnd.nextGaussian());
+        }
+        rows.add(RowFactory.create((long) rows.size(), list(v)));
+        query = query == null ? v : query;
+      }
+    }
+    StructType schema = new StructType().add("id", DataTypes.LongType)
+        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType));
+    String wide = path("index-source-wide");
+    spark.createDataFrame(rows, schema).repartition(2).write().format("delta").save(wide);
+    String index = path("index-row-groups");
+    assertEquals(0, index("--input", wide, "--nlist", "24", "--group-rows", "600", "--output", index).exitCode);
+    IndexManifest manifest = manifest(index);
+    assertEquals("2", manifest.get("cellGroups"));
+    Map<String, String> properties = new HashMap<>();
+    for (Row r : spark.sql("SHOW TBLPROPERTIES delta.`" + manifest.vectors(index) + "`").collectAsList()) {
+      properties.put(r.getString(0), r.getString(1));
+    }
+    assertEquals("50", properties.get("parquet.block.row.count.limit"), "a row group holds an average cell");
+    // Cells are numbered group by group: a group's cells are one run of numbers.
+    List<Row> groups = spark.read().format("delta").load(manifest.centroids(index)).orderBy("cell")
+        .select("cell_group").collectAsList();
+    for (int c = 1; c < groups.size(); c++) {
+      assertTrue(groups.get(c).getInt(0) >= groups.get(c - 1).getInt(0), "cell " + c + "'s group");
+    }
+    String q = path("index-queries-row-groups");
+    spark.createDataFrame(List.of(RowFactory.create(0L, list(query))), schema).write().parquet(q);
+    String out = path("index-search-row-groups");
+    // Spark's input metrics do not count Parquet's vectored reads; small buffers read what is asked.
+    spark.conf().set("parquet.hadoop.vectored.io.enabled", "false");
+    spark.conf().set("io.file.buffer.size", "4096");
+    try {
+      CommandLineRun run = CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--top-k", "5",
+          "--nprobe", "1", "--recall-sample", "0", "--output", out);
+      assertEquals(0, run.exitCode, run.err);
+    } finally {
+      spark.conf().unset("parquet.hadoop.vectored.io.enabled");
+      spark.conf().unset("io.file.buffer.size");
+    }
+    Map<String, String> m = metrics(out);
+    assertEquals("1", m.get("indexCellsRead"));
+    assertEquals("1", m.get("indexGroupsRead"));
+    assertTrue(Long.parseLong(m.get("pairsScored")) <= manifest.getLong("cellRowsMax"), "one cell scored");
+    long groupBytes = 0;
+    for (String f : spark.read().format("delta").load(manifest.vectors(index)).inputFiles()) {
+      groupBytes += new java.io.File(java.net.URI.create(f)).length();
+    }
+    groupBytes /= 2; // two groups of twelve cells
+    long read = Long.parseLong(m.get("indexBytesRead"));
+    // Without row groups skipped it would read the whole file, and more.
+    assertTrue(read > 0 && read < groupBytes / 2, "one cell of twelve read " + read + " bytes of a group's "
+        + groupBytes);
+    assertEquals("5", m.get("rowsOut"));
+  }
+
+  @Test
   void refusesAFolderWithoutAnIndexAndACorpusBesideIt() {
     String q = queries("index-queries-refused", 1, 2);
     CommandLineRun none = CommandLineRun.of(spark, "similarity", "--index", path("no-index-here"), "--queries", q,

@@ -5,6 +5,7 @@ import io.gtespark.job.cells.Cells;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.index.IndexStage;
 import io.gtespark.job.index.LakeIndex;
+import io.gtespark.job.index.ProbedCellFilter;
 import io.gtespark.job.metrics.JobCosts;
 import io.gtespark.job.metrics.RunMetrics;
 import io.gtespark.job.vectors.TileRouting;
@@ -38,8 +39,11 @@ final class IndexLayoutBench {
 
   private IndexLayoutBench() {}
 
-  /** One layout of the same rows: its table, how long it took to write, and the column it is read by. */
-  private record Layout(String name, String path, double writeSeconds, boolean byCell) {}
+  /** How a search filters a layout: the index's own by group and cell ranges, a clustered one by its key. */
+  private enum ReadBy { PROBED_CELLS, CELL, GROUP }
+
+  /** One layout of the same rows: its table, how long it took to write, and how it is read. */
+  private record Layout(String name, String path, double writeSeconds, ReadBy readBy) {}
 
   /** A set of queries' probed cells and the groups those cells are in. */
   private record ProbeSet(String name, int queries, Integer[] cells, Integer[] groups) {}
@@ -64,7 +68,8 @@ final class IndexLayoutBench {
       long fileBytes = Math.max(1 << 20, bytes / Math.max(1, files));
       spark.conf().set("spark.databricks.delta.optimize.maxFileSize", String.valueOf(fileBytes));
       List<Layout> layouts = new ArrayList<>();
-      layouts.add(partitioned(spark, vectors, new Path(scratch, "partitioned").toString(), cells.groups()));
+      layouts.add(partitioned(spark, vectors, new Path(scratch, "partitioned").toString(), cells.groups(),
+          IndexStage.rowGroupRows(index.rows(), cells.nlist())));
       layouts.add(clustered(spark, vectors, new Path(scratch, "clustered-by-cell").toString(), CellAssignment.CELL));
       layouts.add(clustered(spark, vectors, new Path(scratch, "clustered-by-group").toString(),
           CellAssignment.CELL_GROUP));
@@ -72,13 +77,13 @@ final class IndexLayoutBench {
 
       System.out.printf("%nbench --index %s: %,d rows, %,d cells in %d groups, nprobe %d, %d files of %.1f MB%n",
           index.path(), index.rows(), cells.nlist(), cells.groups(), nprobe, files, bytes / 1e6);
-      System.out.printf("%-20s %8s %8s %-26s %8s %8s %10s %8s %9s%n", "layout", "write s", "files", "probe set",
-          "cells", "rows", "files read", "MB read", "read s");
+      System.out.printf("%-20s %8s %8s %-26s %8s %8s %10s %8s %8s %9s%n", "layout", "write s", "files",
+          "probe set", "cells", "rows", "files read", "MB files", "MB read", "read s");
       List<Map<String, Object>> rows = new ArrayList<>();
       for (Layout layout : layouts) {
         long layoutFiles = spark.sql("DESCRIBE DETAIL delta.`" + layout.path + "`").first().getAs("numFiles");
         for (ProbeSet probe : probes) {
-          Map<String, Object> r = read(spark, layout, probe, runs, warmup);
+          Map<String, Object> r = read(spark, layout, probe, cells, runs, warmup);
           r.put("layout", layout.name);
           r.put("writeSeconds", layout.writeSeconds);
           r.put("layoutFiles", layoutFiles);
@@ -87,9 +92,10 @@ final class IndexLayoutBench {
           r.put("cellsProbed", probe.cells.length);
           r.put("groupsProbed", probe.groups.length);
           rows.add(r);
-          System.out.printf("%-20s %8.1f %8d %-26s %8d %8s %10s %8.1f %9.2f%n", layout.name, layout.writeSeconds,
-              layoutFiles, probe.name, probe.cells.length, r.get("rowsRead"), r.get("filesScanned"),
-              ((Number) r.get("fileBytesScanned")).longValue() / 1e6, (Double) r.get("readSeconds"));
+          System.out.printf("%-20s %8.1f %8d %-26s %8d %8s %10s %8.1f %8.1f %9.2f%n", layout.name,
+              layout.writeSeconds, layoutFiles, probe.name, probe.cells.length, r.get("rowsRead"),
+              r.get("filesScanned"), ((Number) r.get("fileBytesScanned")).longValue() / 1e6,
+              ((Number) r.get("bytesRead")).longValue() / 1e6, (Double) r.get("readSeconds"));
         }
       }
       report.put("index", index.path());
@@ -107,14 +113,23 @@ final class IndexLayoutBench {
     }
   }
 
-  /** The index's own layout, written again from its vectors as the build writes it, and timed. */
-  private static Layout partitioned(SparkSession spark, String vectors, String path, int groups) {
+  /**
+   * The index's own layout, written again from its vectors as the build writes it (row groups of
+   * {@code rowGroupRows}, set for this write only), and timed.
+   */
+  private static Layout partitioned(SparkSession spark, String vectors, String path, int groups, long rowGroupRows) {
     long t0 = System.nanoTime();
-    spark.read().format("delta").load(vectors)
-        .repartition(groups, functions.col(CellAssignment.CELL_GROUP))
-        .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL)
-        .write().format("delta").partitionBy(CellAssignment.CELL_GROUP).save(path);
-    return new Layout("partitioned by group", path, (System.nanoTime() - t0) / 1e9, false);
+    // A session setting reaches the Parquet writer's Hadoop configuration, as the index's table property does.
+    spark.conf().set(IndexStage.ROW_GROUP_ROWS, String.valueOf(rowGroupRows));
+    try {
+      spark.read().format("delta").load(vectors)
+          .repartition(groups, functions.col(CellAssignment.CELL_GROUP))
+          .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL)
+          .write().format("delta").partitionBy(CellAssignment.CELL_GROUP).save(path);
+    } finally {
+      spark.conf().unset(IndexStage.ROW_GROUP_ROWS);
+    }
+    return new Layout("partitioned by group", path, (System.nanoTime() - t0) / 1e9, ReadBy.PROBED_CELLS);
   }
 
   /** The same rows as a liquid-clustered table (CREATE ... CLUSTER BY, then OPTIMIZE), timed together. */
@@ -125,7 +140,7 @@ final class IndexLayoutBench {
     spark.sql("OPTIMIZE delta.`" + path + "`").collectAsList();
     boolean byCell = column.equals(CellAssignment.CELL);
     return new Layout(byCell ? "clustered by cell" : "clustered by group", path, (System.nanoTime() - t0) / 1e9,
-        byCell);
+        byCell ? ReadBy.CELL : ReadBy.GROUP);
   }
 
   /**
@@ -167,14 +182,21 @@ final class IndexLayoutBench {
 
 
   /**
-   * Reads the probed cells' rows of one layout as a search filters it (by cell group where the
-   * layout is by group, by cell where it is clustered by cell); the median seconds of {@code runs}
-   * and what the last run's scans selected.
+   * Reads the probed cells' rows of one layout as a search filters it (the index's own layout by
+   * cell group and cell ranges, {@link ProbedCellFilter}; the clustered ones by cell or by group);
+   * the median seconds of {@code runs}, what the last run's scans selected and what its tasks read
+   * (Spark's input metrics: run with {@code spark.hadoop.parquet.hadoop.vectored.io.enabled=false},
+   * as they do not see Parquet's vectored reads).
    */
-  private static Map<String, Object> read(SparkSession spark, Layout layout, ProbeSet probe, int runs, int warmup) {
+  private static Map<String, Object> read(SparkSession spark, Layout layout, ProbeSet probe, Cells cells, int runs,
+      int warmup) {
     Dataset<Row> table = spark.read().format("delta").load(layout.path);
-    Column filter = layout.byCell ? functions.col(CellAssignment.CELL).isin((Object[]) probe.cells)
-        : functions.col(CellAssignment.CELL_GROUP).isin((Object[]) probe.groups);
+    Column filter = switch (layout.readBy) {
+      case PROBED_CELLS -> ProbedCellFilter.of(
+          java.util.Arrays.stream(probe.cells).mapToInt(Integer::intValue).toArray(), cells.groupOf());
+      case CELL -> functions.col(CellAssignment.CELL).isin((Object[]) probe.cells);
+      case GROUP -> functions.col(CellAssignment.CELL_GROUP).isin((Object[]) probe.groups);
+    };
     List<Double> seconds = new ArrayList<>();
     RunMetrics costs = null;
     long rowsRead = 0;
@@ -197,6 +219,7 @@ final class IndexLayoutBench {
     r.put("rowsRead", rowsRead);
     r.put("filesScanned", costs.values().get("filesScanned"));
     r.put("fileBytesScanned", costs.values().get("fileBytesScanned"));
+    r.put("bytesRead", costs.values().get("inputBytesRead"));
     r.put("readSeconds", seconds.get(seconds.size() / 2));
     r.put("readSecondsRuns", seconds);
     return r;

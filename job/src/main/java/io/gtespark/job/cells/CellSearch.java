@@ -57,6 +57,8 @@ public final class CellSearch {
     private final MaxAccumulator unitQueries;
     private final RecallProbe probe;
     private final RecallProbe.Tap tap;
+    /** Bytes the tasks that read an index's probed cells read (Spark's input metrics), or null. */
+    private LongAccumulator indexBytesRead;
 
     Result(Dataset<Row> topK, UnitVectorBlocks queryData, UnitVectorBlocks corpusData, Map<String, Object> stats,
         MaxAccumulator unitDocs, MaxAccumulator unitQueries, RecallProbe probe, RecallProbe.Tap tap) {
@@ -85,7 +87,15 @@ public final class CellSearch {
       Map<String, Object> out = new LinkedHashMap<>(stats);
       out.put("largestUnitDocs", unitDocs.value());
       out.put("largestUnitQueries", unitQueries.value());
+      if (indexBytesRead != null) {
+        out.put("indexBytesRead", indexBytesRead.value());
+      }
       return out;
+    }
+
+    private Result readingIndexBytes(LongAccumulator bytesRead) {
+      this.indexBytesRead = bytesRead;
+      return this;
     }
   }
 
@@ -173,47 +183,50 @@ public final class CellSearch {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<VectorBlock> centroids = cache.add(jsc.broadcast(cells.block()));
     JavaRDD<RoutedBlock> routedQueries = CellRouting.routed(queryData.blocks(), centroids, nprobe, cache);
-    // The groups any query probes: at most the index's group count reaches the driver.
-    Broadcast<int[]> cellGroups = cache.add(jsc.broadcast(cells.groupOf()));
-    List<Integer> probed = routedQueries.flatMap(b -> {
-      java.util.Set<Integer> g = new java.util.HashSet<>();
-      for (int c : b.cells) {
-        g.add(cellGroups.value()[c]);
+    // The cells any query probes: at most the index's cell count reaches the driver.
+    int[] probed = routedQueries.flatMap(b -> {
+      java.util.Set<Integer> c = new java.util.HashSet<>();
+      for (int cell : b.cells) {
+        c.add(cell);
       }
-      return g.iterator();
-    }).distinct().collect();
-    int[] read = probed.stream().mapToInt(Integer::intValue).sorted().toArray();
+      return c.iterator();
+    }).distinct().collect().stream().mapToInt(Integer::intValue).sorted().toArray();
+    int[] groupOf = cells.groupOf();
+    long groupsRead = java.util.Arrays.stream(probed).map(c -> groupOf[c]).distinct().count();
     stats.put("indexGroups", cells.groups());
-    stats.put("indexGroupsRead", read.length);
+    stats.put("indexGroupsRead", groupsRead);
+    stats.put("indexCellsRead", probed.length);
     StructType schema = TopKCandidates.schema(queries, index.allRows());
     long queryBytes = queryData.rows() * 4L * cells.dimension();
-    System.out.printf("similarity --index: %d queries probe %d of %d cell groups (routed in %.1f s)%n",
-        queryData.rows(), read.length, cells.groups(), (System.nanoTime() - t0) / 1e9);
-    if (queryData.rows() == 0 || read.length == 0) {
+    System.out.printf("similarity --index: %d queries probe %d of %d cells, in %d of %d cell groups (routed in "
+        + "%.1f s)%n", queryData.rows(), probed.length, cells.nlist(), groupsRead, cells.groups(),
+        (System.nanoTime() - t0) / 1e9);
+    if (queryData.rows() == 0 || probed.length == 0) {
       return new Result(spark.createDataFrame(new ArrayList<>(), schema), queryData.rows(), 0, stats, unitDocs,
           unitQueries, null, null);
     }
     if (queryBytes <= org.apache.spark.network.util.JavaUtils.byteStringAsBytes(
         spark.conf().get(BROADCAST_QUERY_BYTES, "64m"))) {
-      // Few enough queries to send every task: each reads its share of the probed groups once and
-      // scores their rows in place, by the cell each row is stored with.
+      // Few enough queries to send every task: each reads its share of the probed cells' rows once
+      // and scores them in place, by the cell each row is stored with.
       stats.put("indexScan", "broadcast queries");
       Broadcast<ProbedCellScan> scan = cache.add(jsc.broadcast(ProbedCellScan.of(routedQueries.collect(),
           cells.nlist())));
-      JavaRDD<Tuple2<Object, TopKHeap>> partial = ProbedCellScan.partials(index.cellRowsOfGroups(read), scan, k,
-          minScore, pairsScored);
+      LongAccumulator bytesRead = spark.sparkContext().longAccumulator("gte-index-bytes-read");
+      JavaRDD<Tuple2<Object, TopKHeap>> partial = ProbedCellScan.partials(index.cellRowsOfCells(probed), scan, k,
+          minScore, pairsScored, bytesRead);
       // Planned only when measured: planning the read of every row lists (and counts) all its files.
       RecallProbe probe = recallSample <= 0 ? null : RecallProbe.prepare(queryData.blocks(),
           UnitVectorBlocks.read(index.allRows(), settings.blockRows, null), k, false, minScore, recallSample,
           settings.seed);
       RecallProbe.Tap tap = probe == null ? null : probe.tap(spark.sparkContext());
       return new Result(TopKCandidates.rank(spark, partial, schema, tap), queryData.rows(), index.rows(), stats,
-          unitDocs, unitQueries, probe, tap);
+          unitDocs, unitQueries, probe, tap).readingIndexBytes(bytesRead);
     }
     // Too many queries to broadcast: the probed groups' rows and the queries meet in the packet
     // shuffle of --approx, unit by unit.
     stats.put("indexScan", "shuffled queries");
-    UnitVectorBlocks corpusData = UnitVectorBlocks.cache(index.rowsOfGroups(read), settings.blockRows);
+    UnitVectorBlocks corpusData = UnitVectorBlocks.cache(index.rowsOfCells(probed), settings.blockRows);
     cache.add(corpusData.blocks());
     stats.put("indexRowsRead", corpusData.rows());
     if (corpusData.rows() == 0) {

@@ -34,12 +34,29 @@ public final class Cells implements Serializable {
 
   /**
    * Centroids put into {@code groups} groups by k-means over the centroids themselves, so that
-   * neighbouring cells, which a query probes together, share a group.
+   * neighbouring cells, which a query probes together, share a group; the cells are then numbered
+   * group by group (group 0's first, in their trained order), so that a group's cells are one run
+   * of numbers and the cells a query probes in a group lie close together: an index's reader
+   * filters on a few short ranges of cell numbers, which Parquet's row-group statistics can use.
    */
   public static Cells grouped(float[][] centroids, int groups, long seed) {
     int g = Math.max(1, Math.min(groups, centroids.length));
-    return new Cells(centroids, g == 1 ? new int[centroids.length]
-        : SphericalKMeans.groupLocally(centroids, g, 10, seed), g);
+    if (g == 1) {
+      return new Cells(centroids, new int[centroids.length], 1);
+    }
+    int[] groupOf = SphericalKMeans.groupLocally(centroids, g, 10, seed);
+    Integer[] order = new Integer[centroids.length];
+    for (int c = 0; c < order.length; c++) {
+      order[c] = c;
+    }
+    java.util.Arrays.sort(order, java.util.Comparator.comparingInt((Integer c) -> groupOf[c]));
+    float[][] numbered = new float[centroids.length][];
+    int[] numberedGroupOf = new int[centroids.length];
+    for (int c = 0; c < order.length; c++) {
+      numbered[c] = centroids[order[c]];
+      numberedGroupOf[c] = groupOf[order[c]];
+    }
+    return new Cells(numbered, numberedGroupOf, g);
   }
 
   /** The columns of an index's centroids table: one row a cell. */

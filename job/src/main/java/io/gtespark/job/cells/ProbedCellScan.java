@@ -75,10 +75,12 @@ final class ProbedCellScan implements Serializable {
 
   /**
    * Each query's partial top-{@code k} over the (id, cell, unit vector) rows of {@code rows}, one
-   * list per query and task that met it, for {@link TopKCandidates#rank}.
+   * list per query and task that met it, for {@link TopKCandidates#rank}. {@code bytesRead} adds
+   * up what the reading tasks read (Spark's input metrics, which do not see Parquet's vectored
+   * reads: set {@code spark.hadoop.parquet.hadoop.vectored.io.enabled=false} to measure them).
    */
   static JavaRDD<Tuple2<Object, TopKHeap>> partials(Dataset<Row> rows, Broadcast<ProbedCellScan> scan, int k,
-      double minScore, LongAccumulator pairsScored) {
+      double minScore, LongAccumulator pairsScored, LongAccumulator bytesRead) {
     DataType idType = rows.schema().apply(0).dataType();
     // Planned as a SQL execution of its own so that the scan reports the files it opened.
     org.apache.spark.sql.execution.QueryExecution qe = rows.queryExecution();
@@ -95,6 +97,7 @@ final class ProbedCellScan implements Serializable {
       }
       task.flush();
       pairsScored.add(task.scorer.pairsScored());
+      bytesRead.add(org.apache.spark.TaskContext.get().taskMetrics().inputMetrics().bytesRead());
       return task.lists().iterator();
     });
   }

@@ -242,6 +242,11 @@ public final class IndexStage implements Stage {
       // table properties to the Parquet writer, so updates write the vectors the same way.
       properties.put("parquet.enable.dictionary#" + CellAssignment.VECTOR + ".list.element", "false");
 
+      // Parquet row groups of about a cell: a search filters on the cells it probes, and the reader
+      // skips each row group whose cell statistics (min and max: the rows are sorted by cell) hold
+      // none of them, so a query reads its cells' rows rather than their groups' whole files.
+      properties.put(ROW_GROUP_ROWS, String.valueOf(rowGroupRows(rows, cells.nlist())));
+
       long t0 = System.nanoTime();
       CellAssignment assignment = new CellAssignment(centroidBlock, groupOf);
       Dataset<Row> assigned = corpus != null
@@ -307,6 +312,18 @@ public final class IndexStage implements Stage {
         corpus.release();
       }
     }
+  }
+
+  /** Parquet's cap on the rows of a row group, which Delta hands its writer from the table's properties. */
+  public static final String ROW_GROUP_ROWS = "parquet.block.row.count.limit";
+
+  /**
+   * Rows a Parquet row group of the vectors table holds: an average cell's, at least 16. Measured
+   * at 100k rows (79 a cell): one query read 18% of the table's bytes with a row group a file, 8%
+   * with a cell's rows and 7% with half a cell's, whose build wrote for a third longer.
+   */
+  public static long rowGroupRows(long rows, int nlist) {
+    return Math.max(16, rows / Math.max(1, nlist));
   }
 
   /**

@@ -128,17 +128,19 @@ public final class LakeIndex implements StoredCells {
   }
 
   @Override
-  public Dataset<Row> rowsOfGroups(int[] groups) {
-    Object[] values = Arrays.stream(groups).boxed().toArray();
-    // A filter on the partition column: Delta reads the probed groups' folders and no other file.
-    return idsAndVectors(vectors.where(functions.col(CellAssignment.CELL_GROUP).isin(values)));
+  public Dataset<Row> rowsOfCells(int[] probed) {
+    return idsAndVectors(probedRows(probed));
   }
 
   @Override
-  public Dataset<Row> cellRowsOfGroups(int[] groups) {
-    Object[] values = Arrays.stream(groups).boxed().toArray();
-    Dataset<Row> rows = vectors.where(functions.col(CellAssignment.CELL_GROUP).isin(values));
+  public Dataset<Row> cellRowsOfCells(int[] probed) {
+    Dataset<Row> rows = probedRows(probed);
     return rows.select(rows.col(CellAssignment.ID), rows.col(CellAssignment.CELL), rows.col(CellAssignment.VECTOR));
+  }
+
+  /** The rows of the probed cells' groups, filtered as {@link ProbedCellFilter#of(int[], int[])} says. */
+  private Dataset<Row> probedRows(int[] probed) {
+    return vectors.where(ProbedCellFilter.of(probed, cells().groupOf()));
   }
 
   @Override

@@ -38,6 +38,28 @@ class CellsTest {
   }
 
   @Test
+  void groupedCellsAreNumberedGroupByGroupAndKeepEveryCentroid() {
+    float[][] bunches = twoBunches();
+    // Interleaved: +x, -x, +x, -x, ...: grouping must renumber them into two runs.
+    float[][] interleaved = new float[8][];
+    for (int i = 0; i < 4; i++) {
+      interleaved[2 * i] = bunches[i];
+      interleaved[2 * i + 1] = bunches[4 + i];
+    }
+    Cells cells = Cells.grouped(interleaved, 2, 7L);
+    int[] g = cells.groupOf();
+    for (int c = 1; c < 8; c++) {
+      assertEquals(true, g[c] >= g[c - 1], "cell " + c + "'s group follows cell " + (c - 1) + "'s");
+    }
+    assertNotEquals(g[0], g[7]);
+    for (int c = 0; c < 8; c++) {
+      // Trained order kept within a group: the run of +x cells is interleaved[0, 2, 4, 6] in order.
+      float[] expected = interleaved[(c % 4) * 2 + (cells.centroids()[0][0] > 0 == c < 4 ? 0 : 1)];
+      assertArrayEquals(expected, cells.centroids()[c], "cell " + c);
+    }
+  }
+
+  @Test
   void theCentroidsTableRoundTripsEveryCellAndGroup() {
     Cells cells = Cells.grouped(twoBunches(), 2, 7L);
     List<Row> rows = new ArrayList<>(cells.tableRows());
