@@ -409,6 +409,26 @@ class VectorIndexTest extends SharedSparkSession {
     assertTrue(read > 0 && read < groupBytes / 2, "one cell of twelve read " + read + " bytes of a group's "
         + groupBytes);
     assertEquals("5", m.get("rowsOut"));
+    assertEquals(0L, (long) spark.read().parquet(out).where("rank = 1").first().getAs("doc_id"), "the query is row 0");
+
+    // An update marks replaced rows with deletion vectors: row groups are still skipped in such a file.
+    spark.sql("DELETE FROM delta.`" + manifest.vectors(index) + "` WHERE id = 0");
+    Row deleted = spark.sql("DESCRIBE HISTORY delta.`" + manifest.vectors(index) + "` LIMIT 1").first();
+    Map<String, String> deleteMetrics = deleted.getJavaMap(deleted.fieldIndex("operationMetrics"));
+    assertEquals("1", deleteMetrics.get("numDeletionVectorsAdded"), deleteMetrics.toString());
+    String afterDelete = path("index-search-row-groups-dv");
+    spark.conf().set("parquet.hadoop.vectored.io.enabled", "false");
+    spark.conf().set("io.file.buffer.size", "4096");
+    try {
+      assertEquals(0, CommandLineRun.of(spark, "similarity", "--index", index, "--queries", q, "--top-k", "5",
+          "--nprobe", "1", "--recall-sample", "0", "--output", afterDelete).exitCode);
+    } finally {
+      spark.conf().unset("parquet.hadoop.vectored.io.enabled");
+      spark.conf().unset("io.file.buffer.size");
+    }
+    long readWithDv = Long.parseLong(metrics(afterDelete).get("indexBytesRead"));
+    assertTrue(readWithDv > 0 && readWithDv < groupBytes / 2, "with a deletion vector: " + readWithDv);
+    assertEquals(0, spark.read().parquet(afterDelete).where("doc_id = 0").count(), "the deleted row is gone");
   }
 
   @Test

@@ -37,21 +37,34 @@ public final class ProbedCellFilter {
         ranges.add(new int[] {c, c});
       }
     }
-    while (ranges.size() > Math.max(1, maxRanges)) {
-      int narrowest = 0;
-      for (int i = 1; i + 1 < ranges.size(); i++) {
-        if (gapAfter(ranges, i) < gapAfter(ranges, narrowest)) {
-          narrowest = i;
-        }
-      }
-      ranges.get(narrowest)[1] = ranges.get(narrowest + 1)[1];
-      ranges.remove(narrowest + 1);
+    int merges = ranges.size() - Math.max(1, maxRanges);
+    if (merges <= 0) {
+      return ranges;
     }
-    return ranges;
-  }
-
-  private static int gapAfter(List<int[]> ranges, int i) {
-    return ranges.get(i + 1)[0] - ranges.get(i)[1];
+    // Closing a gap leaves the other gaps as they were, so closing the narrowest one at a time is
+    // closing the `merges` narrowest at once (ties from the left): one sort, not a scan per merge,
+    // for the tens of thousands of ranges many queries over a large index can probe.
+    int[] gaps = new int[ranges.size() - 1];
+    for (int i = 0; i < gaps.length; i++) {
+      gaps[i] = ranges.get(i + 1)[0] - ranges.get(i)[1];
+    }
+    int[] byWidth = gaps.clone();
+    Arrays.sort(byWidth);
+    int widestClosed = byWidth[merges - 1];
+    int closedAtWidest = merges - (int) Arrays.stream(gaps).filter(g -> g < widestClosed).count();
+    List<int[]> merged = new ArrayList<>();
+    int[] current = ranges.get(0);
+    for (int i = 0; i < gaps.length; i++) {
+      boolean close = gaps[i] < widestClosed || (gaps[i] == widestClosed && closedAtWidest-- > 0);
+      if (close) {
+        current[1] = ranges.get(i + 1)[1];
+      } else {
+        merged.add(current);
+        current = ranges.get(i + 1);
+      }
+    }
+    merged.add(current);
+    return merged;
   }
 
   /**

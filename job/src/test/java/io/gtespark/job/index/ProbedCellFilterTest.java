@@ -35,6 +35,26 @@ class ProbedCellFilterTest {
   }
 
   @Test
+  void tiedGapsCloseFromTheLeftAndManyRangesMergeAtOnce() {
+    // Every gap is 2: the first three close.
+    assertEquals("0-6 8-8 10-10", show(ProbedCellFilter.ranges(new int[] {0, 2, 4, 6, 8, 10}, 3)));
+    // 50,000 scattered cells (every other number, then wider gaps) to 64 ranges: the wide gaps stay.
+    int[] cells = new int[50_000];
+    for (int i = 0; i < cells.length; i++) {
+      cells[i] = 2 * i + (i / 1000) * 100;
+    }
+    List<int[]> ranges = ProbedCellFilter.ranges(cells, 64);
+    assertEquals(64, ranges.size());
+    java.util.Set<Integer> ends = ranges.stream().map(r -> r[1]).collect(Collectors.toSet());
+    for (int run = 0; run < 49; run++) {
+      assertTrue(ends.contains(cells[run * 1000 + 999]), "the gap of 102 after run " + run + " stays open");
+    }
+    // The 14 ranges left to spend split the last run's narrow gaps, rightmost first.
+    assertEquals(cells[49_999], ranges.get(63)[1]);
+    assertEquals(cells[49_999], ranges.get(63)[0]);
+  }
+
+  @Test
   void cellsAreFilteredOnlyWhileTheyAreAtMostHalfOfTheirGroupsCells() {
     int[] groupOf = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2};
     // Two of group 0's four cells: filtered by group and cells.
