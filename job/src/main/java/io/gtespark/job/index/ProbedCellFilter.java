@@ -11,9 +11,9 @@ import org.apache.spark.sql.functions;
  * The filter that reads the probed cells of an index's vectors table: their groups, and their
  * numbers as a few ranges, or-ed. Spark pushes ranges down to Parquet, whose row-group statistics
  * on cell (a group file is sorted by cell and cut into row groups of about a cell's rows) then
- * skip every row group holding none of them. A list of values would not do: Spark hands Parquet an IN list of
- * more than {@code spark.sql.parquet.pushdown.inFilterThreshold} (10) values as one range from its
- * least to its greatest value, which the cells of several queries nearly span.
+ * skip every row group holding none of them. A list of values would not do: Spark hands Parquet
+ * an IN list of more than {@code spark.sql.parquet.pushdown.inFilterThreshold} (10) values as one
+ * range from its least to its greatest value, which the cells of several queries nearly span.
  */
 public final class ProbedCellFilter {
   /**
