@@ -122,9 +122,7 @@ final class IndexLayoutBench {
     // A session setting reaches the Parquet writer's Hadoop configuration, as the index's table property does.
     spark.conf().set(IndexStage.ROW_GROUP_ROWS, String.valueOf(rowGroupRows));
     try {
-      spark.read().format("delta").load(vectors)
-          .repartition(groups, functions.col(CellAssignment.CELL_GROUP))
-          .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL)
+      IndexStage.laidOut(spark.read().format("delta").load(vectors), groups)
           .write().format("delta").partitionBy(CellAssignment.CELL_GROUP).save(path);
     } finally {
       spark.conf().unset(IndexStage.ROW_GROUP_ROWS);

@@ -256,10 +256,9 @@ public final class IndexStage implements Stage {
       // per input partition, which wrote 1,666 small files for 49 groups at 100k rows and spent most
       // of the build opening them), and within it a cell's rows are contiguous, so Parquet's row
       // group statistics on cell let a reader of a few cells skip the rest of a large group.
-      Dataset<Row> laidOut = assigned.repartition(cells.groups(), functions.col(CellAssignment.CELL_GROUP))
-          .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL);
       new TableWriter(spark, vectorsPath, OutputFormat.DELTA, OutputMode.ERROR)
-          .partitionBy(List.of(CellAssignment.CELL_GROUP)).withProperties(properties).write(laidOut, identity);
+          .partitionBy(List.of(CellAssignment.CELL_GROUP)).withProperties(properties)
+          .write(laidOut(assigned, cells.groups()), identity);
       Dataset<Row> written = spark.read().format("delta").load(vectorsPath);
       int nlist = cells.nlist();
       CellSizes sizes = CellSizes.of(written, nlist);
@@ -312,6 +311,12 @@ public final class IndexStage implements Stage {
         corpus.release();
       }
     }
+  }
+
+  /** {@code rows} of a vectors table as the index writes them: a task a group, sorted by cell. */
+  public static Dataset<Row> laidOut(Dataset<Row> rows, int groups) {
+    return rows.repartition(groups, functions.col(CellAssignment.CELL_GROUP))
+        .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL);
   }
 
   /** Parquet's cap on the rows of a row group, which Delta hands its writer from the table's properties. */
