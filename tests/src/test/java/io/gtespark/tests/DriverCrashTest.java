@@ -54,7 +54,7 @@ class DriverCrashTest extends SharedSparkSession {
 
   @Test
   void parquetOverwriteRerunAfterADriverCrash() throws Exception {
-    Path input = corpus("crash-parquet.jsonl", 300);
+    Path input = corpus("crash-parquet.jsonl", 150);
     String out = path("crash-parquet-out");
     List<String> cmd = List.of("embed", "--input", input.toString(), "--text-col", "text", "--id-col", "id",
         "--output", out, "--mode", "overwrite", "--partitions", "6");
@@ -63,9 +63,9 @@ class DriverCrashTest extends SharedSparkSession {
         "killed after a task committed and before the job did");
     runToEnd(cmd);
     assertTrue(Files.exists(Paths.get(out, "_SUCCESS")));
-    assertEquals(300, spark.read().parquet(out).count());
-    assertEquals(300, spark.read().parquet(out).select("id").distinct().count());
-    assertEquals(300, spark.read().parquet(out).filter("size(embedding) = 384").count());
+    assertEquals(150, spark.read().parquet(out).count());
+    assertEquals(150, spark.read().parquet(out).select("id").distinct().count());
+    assertEquals(150, spark.read().parquet(out).filter("size(embedding) = 384").count());
   }
 
   @Test
@@ -73,20 +73,20 @@ class DriverCrashTest extends SharedSparkSession {
     String table = path("crash-delta");
     List<String> common = List.of("--text-col", "text", "--id-col", "id", "--output", table,
         "--output-format", "delta", "--mode", "merge", "--partitions", "6");
-    List<String> first = new ArrayList<>(List.of("embed", "--input", corpus("first.jsonl", 300).toString()));
+    List<String> first = new ArrayList<>(List.of("embed", "--input", corpus("first.jsonl", 120).toString()));
     first.addAll(common);
     runToEnd(first);
-    List<String> second = new ArrayList<>(List.of("embed", "--input", corpus("second.jsonl", 900).toString()));
+    List<String> second = new ArrayList<>(List.of("embed", "--input", corpus("second.jsonl", 360).toString()));
     second.addAll(common);
     Path log = scratch.resolve("killed-merge.log");
     KillOnEvent.runAndKill(second, log, () -> KillOnEvent.logContains(log, "ONNX session for"), "the merge to start embedding");
-    assertEquals(300, spark.read().format("delta").load(table).count(),
+    assertEquals(120, spark.read().format("delta").load(table).count(),
         "the killed merge had begun embedding and committed nothing");
     runToEnd(second);
-    assertEquals(900, spark.read().format("delta").load(table).count());
-    assertEquals(900, spark.read().format("delta").load(table).select("id").distinct().count());
+    assertEquals(360, spark.read().format("delta").load(table).count());
+    assertEquals(360, spark.read().format("delta").load(table).select("id").distinct().count());
     String embedded = OutputIdentity.readJson(new org.apache.hadoop.fs.Path(table, RunMetrics.FILE),
         new Configuration()).get("rowsEmbedded");
-    assertEquals("600", embedded, "the 300 rows committed before the crash were not embedded again");
+    assertEquals("240", embedded, "the 120 rows committed before the crash were not embedded again");
   }
 }

@@ -53,20 +53,20 @@ class ResumableEmbedTest extends SharedSparkSession {
 
   @Test
   void aKilledSlicedAppendResumesAndEmbedsOnlyTheRest() throws Exception {
-    Path input = corpus("sliced.jsonl", 400);
+    Path input = corpus("sliced.jsonl", 200);
     String table = path("sliced-table");
     List<String> cmd = List.of("embed", "--input", input.toString(), "--text-col", "text", "--id-col", "id",
-        "--output", table, "--output-format", "delta", "--mode", "append", "--commit-rows", "100");
+        "--output", table, "--output-format", "delta", "--mode", "append", "--commit-rows", "50");
     Path log = scratch.resolve("killed-sliced.log");
     KillOnEvent.runAndKill(cmd, log, () -> KillOnEvent.logContains(log, "slice 2/"),
         "two slices to commit");
     long kept = delta(table).count();
-    assertTrue(kept >= 150 && kept < 400, "the killed run kept its committed slices: " + kept);
+    assertTrue(kept >= 75 && kept < 200, "the killed run kept its committed slices: " + kept);
 
     // The same command on a changed input is refused: its committed slices were cut from other rows.
     byte[] original = Files.readAllBytes(input);
     FileTime mtime = Files.getLastModifiedTime(input);
-    Files.write(input, ArrivingFiles.records(401, 401, "arrived late"), StandardCharsets.UTF_8,
+    Files.write(input, ArrivingFiles.records(201, 201, "arrived late"), StandardCharsets.UTF_8,
         java.nio.file.StandardOpenOption.APPEND);
     CommandLineRun changed = CommandLineRun.of(spark, cmd.toArray(new String[0]));
     assertEquals(2, changed.exitCode, changed.err);
@@ -78,11 +78,11 @@ class ResumableEmbedTest extends SharedSparkSession {
     CommandLineRun rerun = CommandLineRun.of(spark, cmd.toArray(new String[0]));
     assertEquals(0, rerun.exitCode, rerun.err);
     Map<String, String> m = metrics(table);
-    assertEquals(String.valueOf(400 - kept), m.get("rowsEmbedded"), m.toString());
+    assertEquals(String.valueOf(200 - kept), m.get("rowsEmbedded"), m.toString());
     assertTrue(Integer.parseInt(m.get("slicesSkipped")) >= 2, m.toString());
     assertEquals(4, Integer.parseInt(m.get("slicesSkipped")) + Integer.parseInt(m.get("slicesCommitted")));
-    assertEquals(400, delta(table).count());
-    assertEquals(400, delta(table).select("id").distinct().count());
+    assertEquals(200, delta(table).count());
+    assertEquals(200, delta(table).select("id").distinct().count());
 
     // The vectors equal a clean one-commit run's (batches differ, so within float rounding).
     String clean = path("sliced-clean");
@@ -92,13 +92,13 @@ class ResumableEmbedTest extends SharedSparkSession {
     delta(clean).createOrReplaceTempView("clean");
     Row worst = spark.sql("SELECT count(*), min(aggregate(zip_with(r.embedding, c.embedding, (x, y) -> x * y), "
         + "0D, (acc, v) -> acc + v)) FROM resumed r JOIN clean c ON r.id = c.id").first();
-    assertEquals(400L, worst.getLong(0));
+    assertEquals(200L, worst.getLong(0));
     assertTrue(worst.getDouble(1) > 0.99999, "lowest cosine to the clean run " + worst.getDouble(1));
 
     // A finished run rerun is a no-op: every slice is recorded in the table's log.
     assertEquals(0, CommandLineRun.of(spark, cmd.toArray(new String[0])).exitCode);
     assertEquals("0", metrics(table).get("rowsEmbedded"));
-    assertEquals(400, delta(table).count());
+    assertEquals(200, delta(table).count());
   }
 
   @Test
