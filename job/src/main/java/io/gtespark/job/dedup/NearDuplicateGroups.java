@@ -293,12 +293,20 @@ public final class NearDuplicateGroups {
           .filter(t -> !t._1().equals(t._2())).distinct(p.numPartitions()).partitionBy(p);
     }
 
-    /** Nodes with more than one pointer, plus pointers at a node that itself points further. */
+    /**
+     * Pointers beyond a node's first, plus pointers of a node that another points at: one job and
+     * one shuffle of the reversed pairs ({@code pairs} are partitioned by {@code p} already),
+     * where counting the two apart took three jobs and three shuffles of the graph each round.
+     */
     private static long unsettled(JavaPairRDD<Object, Object> pairs, HashPartitioner p) {
-      long extra = pairs.count() - pairs.keys().distinct(p.numPartitions()).count();
-      long chained = pairs.values().distinct(p.numPartitions()).mapToPair(v -> new Tuple2<>(v, true))
-          .join(pairs, p).count();
-      return extra + chained;
+      return pairs.cogroup(pairs.mapToPair(t -> new Tuple2<>(t._2(), t._1())), p).map(g -> {
+        long out = 0;
+        for (Object ignored : g._2()._1()) {
+          out++;
+        }
+        boolean pointedAt = g._2()._2().iterator().hasNext();
+        return Math.max(0, out - 1) + (pointedAt ? out : 0);
+      }).fold(0L, Long::sum);
     }
   }
 
