@@ -1,10 +1,10 @@
 package io.gtespark.job.bench;
 
 import io.gtespark.job.Stage;
+import io.gtespark.job.cells.CellSettings;
 import io.gtespark.job.cli.EngineOptions;
 import io.gtespark.job.cli.OptionSpec;
 import io.gtespark.job.cli.UsageException;
-import io.gtespark.job.similarity.IvfOptions;
 import io.gtespark.job.cli.StageOptions;
 import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputIdentity;
@@ -64,7 +64,7 @@ public final class BenchStage implements Stage {
         OptionSpec.optional("--index", "spark.gte.bench.index", null,
             "an index (folder or catalog name): its layout against Delta's clustering by cell and by cell group, "
             + "in files and bytes read for the cells that 1, 10 and 1,000 queries probe"),
-        OptionSpec.optional("--nprobe", "spark.gte.bench.nprobe", String.valueOf(IvfOptions.DEFAULT_NPROBE),
+        OptionSpec.optional("--nprobe", "spark.gte.bench.nprobe", String.valueOf(CellSettings.DEFAULT_NPROBE),
             "cells each query of the --index comparison probes"),
         OptionSpec.optional("--k", "spark.gte.bench.k", "50", "clusters of the --vectors comparison"),
         OptionSpec.optional("--max-iter", "spark.gte.bench.maxIter", "20", "iterations of the --vectors comparison"),

@@ -131,7 +131,7 @@ public final class CellSearch {
     }
     CellTraining trained = CellTraining.ofBlocks(corpusData, settings);
     int nlist = trained.nlist();
-    int nprobe = Math.min(settings.nprobe, nlist);
+    int nprobe = settings.probesFor(nlist);
     System.out.printf("similarity --approx: %d cells trained on %d rows in %.1f s (%d iterations)%n", nlist,
         trained.trainRows(), trained.seconds(), trained.iterations());
     // Cells are grouped (k-means over the centroids, about unitRows docs a group, and enough
@@ -177,7 +177,7 @@ public final class CellSearch {
     UnitVectorBlocks queryData = UnitVectorBlocks.cache(queries, settings.blockRows);
     cache.add(queryData.blocks());
     Cells cells = index.cells();
-    int nprobe = Math.min(settings.nprobe, cells.nlist());
+    int nprobe = settings.probesOfIndex(cells.nlist());
     stats.put("nlist", cells.nlist());
     stats.put("nprobe", nprobe);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());

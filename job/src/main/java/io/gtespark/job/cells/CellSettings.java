@@ -2,9 +2,16 @@ package io.gtespark.job.cells;
 
 import java.io.Serializable;
 
-/** The knobs of one search; nlist or trainSample 0 = derived from the corpus size. */
+/** The knobs of one search; nlist, nprobe or trainSample 0 = derived from the corpus size. */
 public final class CellSettings implements Serializable {
   private static final long serialVersionUID = 1L;
+  /** Cells a query probes in cells trained for one search by default: recall@10 0.936-0.95 at 100k rows. */
+  public static final int DEFAULT_NPROBE = 24;
+  /**
+   * An index's default share of its cells a query probes: 1,000 text queries against the 100k-row
+   * index (1,265 cells) had recall@10 0.9295 at 24 probes and 0.9565 at 40, in the same time.
+   */
+  static final int INDEX_CELLS_PER_PROBE = 32;
   final int nlist;
   final int nprobe;
   final int trainSample;
@@ -27,6 +34,21 @@ public final class CellSettings implements Serializable {
   public int cellsFor(long rows) {
     long want = nlist > 0 ? nlist : Math.round(4 * Math.sqrt(rows));
     return (int) Math.max(1, Math.min(Math.min(want, 1 << 18), rows));
+  }
+
+  /** Cells a query probes among {@code nlist} trained for this search: the setting, else 24. */
+  public int probesFor(int nlist) {
+    return Math.max(1, Math.min(nprobe > 0 ? nprobe : DEFAULT_NPROBE, nlist));
+  }
+
+  /**
+   * Cells a query probes in an index of {@code nlist} cells: the setting, else the larger of 24
+   * and nlist/32. An index is searched by queries unlike its rows (questions, not documents),
+   * which a fixed count of cells served worse as the cells grew finer.
+   */
+  public int probesOfIndex(int nlist) {
+    int auto = Math.max(DEFAULT_NPROBE, (nlist + INDEX_CELLS_PER_PROBE - 1) / INDEX_CELLS_PER_PROBE);
+    return Math.max(1, Math.min(nprobe > 0 ? nprobe : auto, nlist));
   }
 
   /** Training rows: the setting, else 40 per cell (FAISS asks for at least 39), at least 10,000. */

@@ -12,9 +12,6 @@ import java.util.List;
  * --approx}, {@code dedup}), each under its stage's property prefix.
  */
 public final class IvfOptions {
-  /** Cells each query probes by default: measured to give recall@10 >= 0.95 (docs/benchmarks.md). */
-  public static final int DEFAULT_NPROBE = 24;
-
   private IvfOptions() {}
 
   /** The options, their properties under {@code prefix} (e.g. {@code spark.gte.similarity}). */
@@ -22,8 +19,10 @@ public final class IvfOptions {
     return List.of(
         OptionSpec.optional("--nlist", prefix + ".nlist", "auto",
             "cells of " + what + ": auto (about 4 x sqrt(corpus rows)) or a number"),
-        OptionSpec.optional("--nprobe", prefix + ".nprobe", String.valueOf(DEFAULT_NPROBE),
-            "cells each query searches with " + what + " (more: better recall, slower)"),
+        OptionSpec.optional("--nprobe", prefix + ".nprobe", "auto",
+            "cells each query searches with " + what + ": auto (" + CellSettings.DEFAULT_NPROBE + "; in an index "
+            + "the larger of " + CellSettings.DEFAULT_NPROBE + " and its nlist/32) or a number (more: better recall, "
+            + "slower)"),
         OptionSpec.optional("--train-sample", prefix + ".trainSample", "auto",
             "corpus rows the cells are trained on: auto (40 per cell, at least 10,000) or a number"),
         OptionSpec.optional("--train-iter", prefix + ".trainIter", "3",
@@ -50,9 +49,9 @@ public final class IvfOptions {
   public static CellSettings settings(StageOptions options) {
     int nlist = options.get("--nlist").equals("auto") ? 0 : options.getInt("--nlist");
     int trainSample = options.get("--train-sample").equals("auto") ? 0 : options.getInt("--train-sample");
-    int nprobe = options.getInt("--nprobe");
-    if (nlist < 0 || trainSample < 0 || nprobe < 1) {
-      throw new UsageException("--nlist and --train-sample must be auto or positive, and --nprobe at least 1.");
+    int nprobe = options.get("--nprobe").equals("auto") ? 0 : options.getInt("--nprobe");
+    if (nlist < 0 || trainSample < 0 || nprobe < 0) {
+      throw new UsageException("--nlist, --train-sample and --nprobe must be auto or positive.");
     }
     int iterations = options.getInt("--train-iter");
     if (iterations < 1) {
