@@ -21,7 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The shape of a billion-row run on one machine: 20,000 vectors of 384 dimensions in 400 files
+ * The shape of a billion-row run on one machine: 10,000 vectors of 384 dimensions in 400 files
  * read as 400 partitions, a cell count far beyond the rows' needs, and a driver whose
  * spark.driver.maxResultSize is 32 MB, through submit/local.sh as a user runs it. What a task
  * sends the driver must not grow with the partitions or the cells, or these runs abort (the code
@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 class ScaleShapeTest extends SharedSparkSession {
   private static final int DIM = 384;
   private static final int FILES = 400;
+  private static final int ROWS = 10_000;
   private static final long RESULT_LIMIT = 32L << 20;
   private static String table;
 
@@ -40,7 +41,7 @@ class ScaleShapeTest extends SharedSparkSession {
     long id = 0;
     for (int t = 0; t < 200; t++) {
       float[] centre = gaussian(rnd, 1.0);
-      for (int i = 0; i < 100; i++) {
+      for (int i = 0; i < ROWS / 200; i++) {
         float[] v = gaussian(rnd, 0.4);
         List<Float> list = new ArrayList<>(DIM);
         for (int d = 0; d < DIM; d++) {
@@ -69,9 +70,9 @@ class ScaleShapeTest extends SharedSparkSession {
   /** Runs a stage in its own JVM with the small driver; returns its metrics. */
   private static Map<String, String> run(String name, String... args) throws Exception {
     Path log = scratch.resolve(name + ".log");
-    // One file a partition (a file is ~80 KB): the partition count a large table has.
+    // One file a partition (a file is ~40 KB): the partition count a large table has.
     Process p = LocalSubmit.start(List.of(args), "-Dspark.master=local[2] -Xmx2g -Dspark.driver.maxResultSize=32m "
-        + "-Dspark.sql.files.maxPartitionBytes=100k -Dspark.sql.files.openCostInBytes=1k", log);
+        + "-Dspark.sql.files.maxPartitionBytes=50k -Dspark.sql.files.openCostInBytes=1k", log);
     assertTrue(p.waitFor(8, TimeUnit.MINUTES), name + " did not finish");
     String out = Files.readString(log);
     assertEquals(0, p.exitValue(), out.length() > 4000 ? out.substring(out.length() - 4000) : out);
@@ -89,7 +90,7 @@ class ScaleShapeTest extends SharedSparkSession {
         "--top-k", "10", "--nlist", "2048", "--nprobe", "32", "--output", path("scale-similarity"));
     assertEquals("2048", search.get("nlist"));
     assertTrue(Double.parseDouble(search.get("recallAtK")) > 0.5, search.toString());
-    assertEquals(String.valueOf(20_000 * 10), search.get("rowsOut"));
+    assertEquals(String.valueOf(ROWS * 10), search.get("rowsOut"));
 
     // dedup runs the same search (its grouping at scale is the test below). submit/scale-model.sh
     // runs it at this shape.
@@ -103,7 +104,7 @@ class ScaleShapeTest extends SharedSparkSession {
         "--output", path("scale-cluster"));
     assertEquals("1000", m.get("k"), m.toString());
     long clustered = spark.read().parquet(path("scale-cluster") + "/assignments").count();
-    assertEquals(20_000, clustered);
+    assertEquals(ROWS, clustered);
   }
 
   /**
