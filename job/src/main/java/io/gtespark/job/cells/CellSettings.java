@@ -5,11 +5,12 @@ import java.io.Serializable;
 /** The knobs of one search; nlist, nprobe or trainSample 0 = derived from the corpus size. */
 public final class CellSettings implements Serializable {
   private static final long serialVersionUID = 1L;
-  /** Cells a query probes in cells trained for one search by default: recall@10 0.936-0.95 at 100k rows. */
+  /** Cells a query probes by default in cells trained for one search (--approx, dedup). */
   public static final int DEFAULT_NPROBE = 24;
   /**
    * An index's default share of its cells a query probes: 1,000 text queries against the 100k-row
-   * index (1,265 cells) had recall@10 0.9295 at 24 probes and 0.9565 at 40, in the same time.
+   * index (1,265 cells) had recall@10 0.9295 at 24 probes and 0.9565 at 40, in the same time
+   * (docs/benchmarks.md).
    */
   static final int INDEX_CELLS_PER_PROBE = 32;
   final int nlist;
@@ -43,8 +44,8 @@ public final class CellSettings implements Serializable {
 
   /**
    * Cells a query probes in an index of {@code nlist} cells: the setting, else the larger of 24
-   * and nlist/32. An index is searched by queries unlike its rows (questions, not documents),
-   * which a fixed count of cells served worse as the cells grew finer.
+   * and nlist/32. An index's cells grow with its rows (about 4 sqrt(rows)), so a fixed count is
+   * an ever smaller share of them; a share keeps the cells read in step with the index.
    */
   public int probesOfIndex(int nlist) {
     int auto = Math.max(DEFAULT_NPROBE, (nlist + INDEX_CELLS_PER_PROBE - 1) / INDEX_CELLS_PER_PROBE);
