@@ -64,8 +64,9 @@ public final class BenchStage implements Stage {
         OptionSpec.optional("--index", "spark.gte.bench.index", null,
             "an index (folder or catalog name): its layout against Delta's clustering by cell and by cell group, "
             + "in files and bytes read for the cells that 1, 10 and 1,000 queries probe"),
-        OptionSpec.optional("--nprobe", "spark.gte.bench.nprobe", String.valueOf(CellSettings.DEFAULT_NPROBE),
-            "cells each query of the --index comparison probes"),
+        OptionSpec.optional("--nprobe", "spark.gte.bench.nprobe", "auto",
+            "cells each query of the --index comparison probes: auto (what similarity --index probes: the larger of "
+            + CellSettings.DEFAULT_NPROBE + " and the index's nlist/32) or a number"),
         OptionSpec.optional("--k", "spark.gte.bench.k", "50", "clusters of the --vectors comparison"),
         OptionSpec.optional("--max-iter", "spark.gte.bench.maxIter", "20", "iterations of the --vectors comparison"),
         OptionSpec.optional("--seed", "spark.gte.bench.seed", "42", "seed of the --vectors comparison"),
@@ -130,8 +131,9 @@ public final class BenchStage implements Stage {
       return;
     }
     if (options.get("--index") != null) {
-      Map<String, Object> report = IndexLayoutBench.run(spark, options.get("--index"), options.getInt("--nprobe"),
-          runs, warmup, options.getLong("--seed"));
+      int nprobe = options.get("--nprobe").equals("auto") ? 0 : options.getInt("--nprobe");
+      Map<String, Object> report = IndexLayoutBench.run(spark, options.get("--index"), nprobe, runs, warmup,
+          options.getLong("--seed"));
       if (options.get("--report") != null) {
         OutputIdentity.writeJson(new org.apache.hadoop.fs.Path(Paths.get(options.get("--report")).toAbsolutePath()
             .toUri()), report, new org.apache.hadoop.conf.Configuration());

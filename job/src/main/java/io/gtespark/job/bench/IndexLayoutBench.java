@@ -1,6 +1,7 @@
 package io.gtespark.job.bench;
 
 import io.gtespark.job.cells.CellAssignment;
+import io.gtespark.job.cells.CellSettings;
 import io.gtespark.job.cells.Cells;
 import io.gtespark.job.cli.UsageException;
 import io.gtespark.job.index.IndexStage;
@@ -48,9 +49,10 @@ final class IndexLayoutBench {
   /** A set of queries' probed cells and the groups those cells are in. */
   private record ProbeSet(String name, int queries, Integer[] cells, Integer[] groups) {}
 
-  static Map<String, Object> run(SparkSession spark, String indexName, int nprobe, int runs, int warmup, long seed) {
-    if (nprobe < 1) {
-      throw new UsageException("bench --index needs --nprobe >= 1.");
+  /** Compares the layouts of index {@code indexName} for queries probing {@code asked} cells (0: as a search would). */
+  static Map<String, Object> run(SparkSession spark, String indexName, int asked, int runs, int warmup, long seed) {
+    if (asked < 0) {
+      throw new UsageException("bench --index needs --nprobe auto or >= 1.");
     }
     LakeIndex index = LakeIndex.open(spark, indexName);
     String vectors = index.manifest().vectors(index.path());
@@ -58,6 +60,7 @@ final class IndexLayoutBench {
     String scratch = new Path(index.path(), SCRATCH).toString();
     IndexStage.delete(scratch, conf);
     Cells cells = index.cells();
+    int nprobe = CellSettings.probesOfIndex(asked, cells.nlist());
     Map<String, Object> report = new LinkedHashMap<>();
     try {
       Row detail = spark.sql("DESCRIBE DETAIL delta.`" + vectors + "`").first();

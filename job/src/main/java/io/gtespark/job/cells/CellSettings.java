@@ -48,6 +48,11 @@ public final class CellSettings implements Serializable {
    * an ever smaller share of them; a share keeps the cells read in step with the index.
    */
   public int probesOfIndex(int nlist) {
+    return probesOfIndex(nprobe, nlist);
+  }
+
+  /** {@link #probesOfIndex(int)} for an {@code nprobe} setting (0: auto). */
+  public static int probesOfIndex(int nprobe, int nlist) {
     int auto = Math.max(DEFAULT_NPROBE, (nlist + INDEX_CELLS_PER_PROBE - 1) / INDEX_CELLS_PER_PROBE);
     return Math.max(1, Math.min(nprobe > 0 ? nprobe : auto, nlist));
   }
