@@ -10,6 +10,7 @@ import io.gtespark.job.io.InputFormat;
 import io.gtespark.job.io.OutputIdentity;
 import io.gtespark.job.io.TableReader;
 import io.gtespark.job.metrics.MemoryProbe;
+import io.gtespark.job.similarity.IvfOptions;
 import io.gtespark.udf.encode.EncodeCounters;
 import io.gtespark.udf.encode.EncoderSpec;
 import io.gtespark.udf.encode.SessionTuning;
@@ -131,9 +132,8 @@ public final class BenchStage implements Stage {
       return;
     }
     if (options.get("--index") != null) {
-      int nprobe = options.get("--nprobe").equals("auto") ? 0 : options.getInt("--nprobe");
-      Map<String, Object> report = IndexLayoutBench.run(spark, options.get("--index"), nprobe, runs, warmup,
-          options.getLong("--seed"));
+      Map<String, Object> report = IndexLayoutBench.run(spark, options.get("--index"), IvfOptions.probes(options),
+          runs, warmup, options.getLong("--seed"));
       if (options.get("--report") != null) {
         OutputIdentity.writeJson(new org.apache.hadoop.fs.Path(Paths.get(options.get("--report")).toAbsolutePath()
             .toUri()), report, new org.apache.hadoop.conf.Configuration());

@@ -45,13 +45,25 @@ public final class IvfOptions {
     return blockRows;
   }
 
+  /** {@code --nprobe}, checked: 0 for auto (the search decides from its cells), else at least 1. */
+  public static int probes(StageOptions options) {
+    if (options.get("--nprobe").equals("auto")) {
+      return 0;
+    }
+    int nprobe = options.getInt("--nprobe");
+    if (nprobe < 1) {
+      throw new UsageException("--nprobe must be auto or at least 1.");
+    }
+    return nprobe;
+  }
+
   /** The settings the options give, checked. */
   public static CellSettings settings(StageOptions options) {
     int nlist = options.get("--nlist").equals("auto") ? 0 : options.getInt("--nlist");
     int trainSample = options.get("--train-sample").equals("auto") ? 0 : options.getInt("--train-sample");
-    int nprobe = options.get("--nprobe").equals("auto") ? 0 : options.getInt("--nprobe");
-    if (nlist < 0 || trainSample < 0 || nprobe < 0) {
-      throw new UsageException("--nlist, --train-sample and --nprobe must be auto or positive.");
+    int nprobe = probes(options);
+    if (nlist < 0 || trainSample < 0) {
+      throw new UsageException("--nlist and --train-sample must be auto or positive.");
     }
     int iterations = options.getInt("--train-iter");
     if (iterations < 1) {
