@@ -49,12 +49,9 @@ final class LocalSubmit {
     }
     try {
       Path scratch = Files.createTempDirectory("gte-archive-warmup");
-      ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("submit").resolve("local.sh").toString(), "embed",
-          "--input", "notebooks/data/sample-docs.jsonl", "--text-col", "text", "--id-col", "id", "--output",
-          scratch.resolve("out").toString(), "--mode", "overwrite").directory(ROOT.toFile())
-          .redirectErrorStream(true).redirectOutput(scratch.resolve("warmup.log").toFile());
-      pb.environment().put("GTE_JAVA_OPTS", "-Dspark.gte.device=cpu -Dspark.master=local[2]");
-      Process p = pb.start();
+      Process p = start(List.of("embed", "--input", "notebooks/data/sample-docs.jsonl", "--text-col", "text",
+          "--id-col", "id", "--output", scratch.resolve("out").toString(), "--mode", "overwrite"),
+          "-Dspark.master=local[2]", scratch.resolve("warmup.log"));
       if (!p.waitFor(5, TimeUnit.MINUTES)) {
         p.destroyForcibly();
       }
