@@ -600,6 +600,94 @@ class VectorIndexTest extends SharedSparkSession {
         "/build-3/")), java.util.Arrays.toString(spark.table("retrained_index").inputFiles()));
   }
 
+  /** Rows (id, embedding, title) for ids {@code from..from+n-1}, noisy copies of rows spread over every topic. */
+  private static Dataset<Row> spreadRows(long from, int n, long seed) {
+    Random rnd = new Random(seed);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      float[] v = vectors.get((long) i * (TOPICS * PER_TOPIC / n)).clone();
+      float[] noise = gaussian(rnd, 0.1);
+      for (int d = 0; d < DIM; d++) {
+        v[d] += noise[d];
+      }
+      rows.add(RowFactory.create(from + i, list(v), "spread " + (from + i)));
+    }
+    return spark.createDataFrame(rows, new StructType().add("id", DataTypes.LongType)
+        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType)).add("title", DataTypes.StringType));
+  }
+
+  /** Files holding rows of each cell group of the vectors table's latest version. */
+  private static Map<Integer, Long> filesByGroup(String vectorsTable) {
+    Map<Integer, Long> out = new java.util.TreeMap<>();
+    Dataset<Row> files = spark.read().format("delta").load(vectorsTable)
+        .select(org.apache.spark.sql.functions.col("cell_group"),
+            org.apache.spark.sql.functions.col("_metadata.file_path").as("file")).distinct();
+    for (Row r : files.groupBy("cell_group").count().collectAsList()) {
+      out.put(r.getInt(0), r.getLong(1));
+    }
+    return out;
+  }
+
+  @Test
+  void updatesThatWearACellGroupDownAreFollowedByARewriteOfItSortedByCellWithTheSameRows() {
+    String src = feedSource("index-compact-source");
+    String index = path("index-compact");
+    assertEquals(0, index("--input", src, "--nlist", "24", "--group-rows", "200", "--output", index).exitCode);
+    String vectorsTable = manifest(index).vectors(index);
+    int groups = Integer.parseInt(manifest(index).get("cellGroups"));
+    assertEquals(String.valueOf(groups), manifest(index).get("vectorFiles"), "a build writes a file a group");
+
+    // A day of new rows in every topic, not compacted: most groups get a second, unsorted file.
+    spreadRows(9000, 60, 4).write().format("delta").mode("append").save(src);
+    CommandLineRun day = index("--update", "--compact-files", "0", "--output", index);
+    assertEquals(0, day.exitCode, day.err);
+    assertEquals("0", manifest(index).get("groupsCompacted"));
+    Map<Integer, Long> worn = filesByGroup(vectorsTable);
+    long twoFiles = worn.values().stream().filter(n -> n == 2).count();
+    assertTrue(twoFiles >= 2, "the new rows reached several groups: " + worn);
+    assertEquals(String.valueOf(groups + twoFiles), manifest(index).get("vectorFiles"));
+    long before = DeltaTable.forPath(spark, vectorsTable).history(1).select("version").first().getLong(0);
+
+    // Nothing new in the source, but past --compact-files 1: only the worn groups are rewritten.
+    CommandLineRun compact = index("--update", "--compact-files", "1", "--output", index);
+    assertEquals(0, compact.exitCode, compact.err);
+    assertEquals(String.valueOf(twoFiles), manifest(index).get("groupsCompacted"));
+    assertEquals(String.valueOf(groups), manifest(index).get("vectorFiles"));
+    Map<Integer, Long> after = filesByGroup(vectorsTable);
+    assertTrue(after.values().stream().allMatch(n -> n == 1), after.toString());
+    assertEquals(before + 1, DeltaTable.forPath(spark, vectorsTable).history(1).select("version").first().getLong(0),
+        "one commit rewrote them");
+    Dataset<Row> was = spark.read().format("delta").option("versionAsOf", before).load(vectorsTable)
+        .select("id", "cell", "cell_group", "vector");
+    Dataset<Row> is = spark.read().format("delta").load(vectorsTable).select("id", "cell", "cell_group", "vector");
+    assertEquals(TOPICS * PER_TOPIC + 60, is.count());
+    assertEquals(0, was.except(is).count() + is.except(was).count(), "the same rows");
+    Dataset<Row> commit = spark.read().json(String.format("%s/_delta_log/%020d.json", vectorsTable, before + 1));
+    assertEquals(List.of(false), commit.where("add IS NOT NULL").select("add.dataChange").distinct()
+        .collectAsList().stream().map(r -> r.getBoolean(0)).toList(), "a compaction, not a change");
+    for (String file : spark.read().format("delta").load(vectorsTable).inputFiles()) {
+      List<Integer> cells = spark.read().parquet(file).select("cell").collectAsList().stream()
+          .map(r -> r.getInt(0)).toList();
+      List<Integer> sorted = new ArrayList<>(cells);
+      java.util.Collections.sort(sorted);
+      assertEquals(sorted, cells, "rows sorted by cell in " + file);
+    }
+
+    // Deletions of a fifth of the rows: under the default --compact-files, each group loses more
+    // than a tenth of its rows and is rewritten without them (no deletion vector left to read).
+    spark.sql("DELETE FROM delta.`" + src + "` WHERE id % 5 = 0");
+    CommandLineRun deletes = index("--update", "--output", index);
+    assertEquals(0, deletes.exitCode, deletes.err);
+    assertEquals(String.valueOf(groups), manifest(index).get("groupsCompacted"));
+    Dataset<Row> added = spark.read().json(String.format("%s/_delta_log/%020d.json", vectorsTable, before + 3))
+        .where("add IS NOT NULL").select("add.*");
+    assertEquals(groups, added.count(), "a file a group");
+    assertFalse(Arrays.asList(added.columns()).contains("deletionVector"), Arrays.toString(added.columns()));
+    Dataset<Row> stored = spark.read().format("delta").load(vectorsTable);
+    assertEquals(0, stored.filter("id % 5 = 0").count());
+    assertEquals(String.valueOf(stored.count()), manifest(index).get("rows"));
+  }
+
   private static float[] floats(List<Object> list) {
     float[] v = new float[list.size()];
     for (int i = 0; i < v.length; i++) {

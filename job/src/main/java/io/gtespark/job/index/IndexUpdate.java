@@ -31,7 +31,8 @@ import org.apache.spark.sql.functions;
  * data feed after the version it records. New and changed rows go to their nearest existing cell,
  * deleted ids (and rows whose vector became null) leave, all in one MERGE into the vectors table,
  * committed as the idempotent transaction (this build, the source version): a rerun after a crash
- * between that commit and the manifest skips the MERGE and records the version. The cells stay
+ * between that commit and the manifest skips the MERGE and records the version. Cell groups the
+ * updates have spread over many files are then rewritten ({@link IndexCompaction}). The cells stay
  * those of the build; the imbalance factor after the update says when they should be retrained.
  */
 final class IndexUpdate {
@@ -116,6 +117,14 @@ final class IndexUpdate {
     if (to > from) {
       counted = merge(changes, columns, lake, vectorsPath, to);
     }
+    // After the MERGE and whether or not there was one: a rerun after a crash between the MERGE
+    // and the manifest still rewrites what the first run left worn.
+    IndexCompaction compaction = new IndexCompaction(spark, vectorsPath);
+    List<IndexCompaction.GroupFiles> files = compaction.groups();
+    List<IndexCompaction.GroupFiles> rewritten = compaction.compact(files, options.getInt("--compact-files"));
+    if (!rewritten.isEmpty()) {
+      files = compaction.groups();
+    }
     CellSizes sizes = CellSizes.of(spark.read().format("delta").load(vectorsPath), lake.cells().nlist());
     int nlist = lake.cells().nlist();
     imbalance = sizes.imbalance();
@@ -135,10 +144,13 @@ final class IndexUpdate {
     recorded.put("updatedFromVersion", from);
     recorded.put("rowsUpserted", counted[0]);
     recorded.put("idsRemoved", counted[1]);
+    recorded.put("groupsCompacted", rewritten.size());
+    recorded.put("vectorFiles", IndexCompaction.files(files));
     IndexManifest.of(recorded).publish(index, conf);
-    System.out.printf("index --update: versions %d to %d of %s: %d rows added or changed, %d ids removed; %d rows in "
-        + "%d cells, imbalance %.4f (%.1f s)%n", from, to, input, counted[0], counted[1], sizes.rows(), nlist,
-        imbalance, (System.nanoTime() - t0) / 1e9);
+    System.out.printf("index --update: versions %d to %d of %s: %d rows added or changed, %d ids removed; %d cell "
+        + "groups rewritten as one file each (%d files now); %d rows in %d cells, imbalance %.4f (%.1f s)%n", from, to,
+        input, counted[0], counted[1], rewritten.size(), IndexCompaction.files(files), sizes.rows(), nlist, imbalance,
+        (System.nanoTime() - t0) / 1e9);
     return recorded;
   }
 
