@@ -60,11 +60,26 @@ final class IndexCompaction {
   }
 
   /**
-   * Rewrites the worn groups ({@link GroupFiles#worn}) in one commit; returns them (empty: none
-   * was, and nothing was written).
+   * The groups to rewrite: the worn ones ({@link GroupFiles#worn}), the most worn first, at most a
+   * {@code maxFiles}th of all groups. Updates wear most groups at the same pace, so without the
+   * cap they would all pass the limit on the same day and that update would rewrite the whole
+   * table; with it each update rewrites about the share one update wears, and a group holds at
+   * most about {@code maxFiles} files once the first round has passed (twice that before).
+   */
+  static List<GroupFiles> toRewrite(List<GroupFiles> groups, int maxFiles) {
+    long cap = (groups.size() + (long) maxFiles - 1) / Math.max(1, maxFiles);
+    return groups.stream().filter(g -> g.worn(maxFiles))
+        .sorted(java.util.Comparator.comparingLong(GroupFiles::files)
+            .thenComparingDouble(g -> g.rows() == 0 ? 0 : (double) g.deleted() / g.rows()).reversed())
+        .limit(cap).collect(Collectors.toList());
+  }
+
+  /**
+   * Rewrites the groups {@link #toRewrite} picks, in one commit; returns them (empty: none was
+   * worn, and nothing was written).
    */
   List<GroupFiles> compact(List<GroupFiles> groups, int maxFiles) {
-    List<GroupFiles> worn = groups.stream().filter(g -> g.worn(maxFiles)).collect(Collectors.toList());
+    List<GroupFiles> worn = toRewrite(groups, maxFiles);
     if (worn.isEmpty()) {
       return worn;
     }

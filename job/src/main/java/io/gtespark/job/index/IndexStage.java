@@ -92,8 +92,9 @@ public final class IndexStage implements Stage {
         OptionSpec.flag("--update", "spark.gte.index.update", "bring the index up to its source's latest version: "
             + "the change data feed since the recorded version, routed to the existing cells, in one Delta commit"),
         OptionSpec.optional("--compact-files", "spark.gte.index.compactFiles", "8",
-            "with --update: rewrite a cell group as one file sorted by cell once it has more than this many files (each "
-            + "update adds one to most groups) or a tenth of its rows deleted; 0 never"),
+            "with --update: rewrite cell groups with more than this many files (each update adds one to most groups) or "
+            + "a tenth of their rows deleted, each as one file sorted by cell, at most 1/this of the groups an update, "
+            + "the most worn first; 0 never"),
         OptionSpec.optional("--retrain-if-imbalance", "spark.gte.index.retrainIfImbalance", null,
             "with --update: build the index anew (a new build, switched in one step) when the cells' imbalance "
             + "factor k*sum(n_i^2)/N^2 exceeds this; default never"),
