@@ -460,15 +460,23 @@ class VectorIndexTest extends SharedSparkSession {
 
   /** Rows (id, embedding, title) for ids {@code from..to-1}, each vector a noisy copy of row id - from's. */
   private static Dataset<Row> newRows(long from, long to, long seed) {
+    return noisyCopies(from, (int) (to - from), 1, 0.5, seed);
+  }
+
+  /**
+   * Rows (id, embedding, title) for ids {@code from..from+n-1}: row i's vector is row i·stride's
+   * plus Gaussian noise of {@code scale}.
+   */
+  private static Dataset<Row> noisyCopies(long from, int n, int stride, double scale, long seed) {
     Random rnd = new Random(seed);
     List<Row> rows = new ArrayList<>();
-    for (long id = from; id < to; id++) {
-      float[] v = vectors.get(id - from).clone();
-      float[] noise = gaussian(rnd, 0.5);
+    for (int i = 0; i < n; i++) {
+      float[] v = vectors.get((long) i * stride).clone();
+      float[] noise = gaussian(rnd, scale);
       for (int d = 0; d < DIM; d++) {
         v[d] += noise[d];
       }
-      rows.add(RowFactory.create(id, list(v), "new " + id));
+      rows.add(RowFactory.create(from + i, list(v), "new " + (from + i)));
     }
     return spark.createDataFrame(rows, new StructType().add("id", DataTypes.LongType)
         .add("embedding", DataTypes.createArrayType(DataTypes.FloatType)).add("title", DataTypes.StringType));
@@ -580,12 +588,17 @@ class VectorIndexTest extends SharedSparkSession {
     assertEquals(0, index("--input", src, "--nlist", "8", "--output", retrained, "--output-table",
         "retrained_index").exitCode);
     newRows(8000, 8040, 4).write().format("delta").mode("append").save(src);
-    CommandLineRun run = index("--update", "--retrain-if-imbalance", "1.0", "--output-table", "retrained_index");
+    CommandLineRun run = index("--update", "--retrain-if-imbalance", "1.0", "--compact-files", "1", "--output-table",
+        "retrained_index");
     assertEquals(0, run.exitCode, run.err);
     IndexManifest m = manifest(retrained);
     assertEquals(2, m.build(), "the update past the limit built the index anew");
     assertEquals(String.valueOf(TOPICS * PER_TOPIC + 40), m.get("rows"));
     assertEquals("true", metrics(retrained).get("retrained"));
+    // The new rows gave a group a second file, but the build about to replace it was not compacted first.
+    assertEquals("0", metrics(retrained).get("update.groupsCompacted"));
+    assertTrue(Integer.parseInt(metrics(retrained).get("update.vectorFiles")) > Integer.parseInt(m.get("cellGroups")),
+        metrics(retrained).toString());
     // The name now reads the new build's rows.
     Dataset<Row> named = spark.table("retrained_index");
     assertEquals(TOPICS * PER_TOPIC + 40, named.count());
@@ -598,22 +611,6 @@ class VectorIndexTest extends SharedSparkSession {
     assertEquals("retrained_index", manifest(retrained).get("table"));
     assertTrue(java.util.Arrays.stream(spark.table("retrained_index").inputFiles()).allMatch(f -> f.contains(
         "/build-3/")), java.util.Arrays.toString(spark.table("retrained_index").inputFiles()));
-  }
-
-  /** Rows (id, embedding, title) for ids {@code from..from+n-1}, noisy copies of rows spread over every topic. */
-  private static Dataset<Row> spreadRows(long from, int n, long seed) {
-    Random rnd = new Random(seed);
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      float[] v = vectors.get((long) i * (TOPICS * PER_TOPIC / n)).clone();
-      float[] noise = gaussian(rnd, 0.1);
-      for (int d = 0; d < DIM; d++) {
-        v[d] += noise[d];
-      }
-      rows.add(RowFactory.create(from + i, list(v), "spread " + (from + i)));
-    }
-    return spark.createDataFrame(rows, new StructType().add("id", DataTypes.LongType)
-        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType)).add("title", DataTypes.StringType));
   }
 
   /** Files holding rows of each cell group of the vectors table's latest version. */
@@ -638,7 +635,7 @@ class VectorIndexTest extends SharedSparkSession {
     assertEquals(String.valueOf(groups), manifest(index).get("vectorFiles"), "a build writes a file a group");
 
     // A day of new rows in every topic, not compacted: most groups get a second, unsorted file.
-    spreadRows(9000, 60, 4).write().format("delta").mode("append").save(src);
+    noisyCopies(9000, 60, TOPICS * PER_TOPIC / 60, 0.1, 4).write().format("delta").mode("append").save(src);
     CommandLineRun day = index("--update", "--compact-files", "0", "--output", index);
     assertEquals(0, day.exitCode, day.err);
     assertEquals("0", manifest(index).get("groupsCompacted"));
@@ -665,13 +662,19 @@ class VectorIndexTest extends SharedSparkSession {
     Dataset<Row> commit = spark.read().json(String.format("%s/_delta_log/%020d.json", vectorsTable, before + 1));
     assertEquals(List.of(false), commit.where("add IS NOT NULL").select("add.dataChange").distinct()
         .collectAsList().stream().map(r -> r.getBoolean(0)).toList(), "a compaction, not a change");
-    for (String file : spark.read().format("delta").load(vectorsTable).inputFiles()) {
-      List<Integer> cells = spark.read().parquet(file).select("cell").collectAsList().stream()
-          .map(r -> r.getInt(0)).toList();
-      List<Integer> sorted = new ArrayList<>(cells);
-      java.util.Collections.sort(sorted);
-      assertEquals(sorted, cells, "rows sorted by cell in " + file);
+    // Within each file, the cells in the rows' order: Parquet's row index says where a row lies.
+    Map<String, List<int[]>> byFile = new HashMap<>();
+    for (Row r : spark.read().format("delta").load(vectorsTable)
+        .select("_metadata.file_path", "_metadata.row_index", "cell").collectAsList()) {
+      byFile.computeIfAbsent(r.getString(0), f -> new ArrayList<>()).add(new int[] {(int) r.getLong(1), r.getInt(2)});
     }
+    assertEquals(groups, byFile.size());
+    byFile.forEach((file, rows) -> {
+      rows.sort(java.util.Comparator.comparingInt(r -> r[0]));
+      for (int i = 1; i < rows.size(); i++) {
+        assertTrue(rows.get(i - 1)[1] <= rows.get(i)[1], "rows sorted by cell in " + file);
+      }
+    });
 
     // Deletions of a fifth of the rows: each group loses more than a tenth of its rows, and the
     // default --compact-files 8 rewrites the share of the groups one update may, ceil(groups / 8),

@@ -2,6 +2,7 @@ package io.gtespark.job.index;
 
 import io.gtespark.job.cells.CellAssignment;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
@@ -33,9 +34,12 @@ final class IndexCompaction {
 
   /** One cell group's files as the table's latest snapshot lists them. */
   record GroupFiles(int group, long files, long rows, long deleted) {
-    /** Whether the group is worn enough to rewrite, past {@code maxFiles} files (0: never). */
+    /**
+     * Whether the group is worn enough to rewrite, past {@code maxFiles} files (0: never) or its
+     * deleted share ({@code rows} 0: files written without statistics, so the share is unknown).
+     */
     boolean worn(int maxFiles) {
-      return maxFiles > 0 && (files > maxFiles || (files > 0 && deleted > DELETED_SHARE * rows));
+      return maxFiles > 0 && (files > maxFiles || (rows > 0 && deleted > DELETED_SHARE * rows));
     }
   }
 
@@ -69,7 +73,7 @@ final class IndexCompaction {
   static List<GroupFiles> toRewrite(List<GroupFiles> groups, int maxFiles) {
     long cap = (groups.size() + (long) maxFiles - 1) / Math.max(1, maxFiles);
     return groups.stream().filter(g -> g.worn(maxFiles))
-        .sorted(java.util.Comparator.comparingLong(GroupFiles::files)
+        .sorted(Comparator.comparingLong(GroupFiles::files)
             .thenComparingDouble(g -> g.rows() == 0 ? 0 : (double) g.deleted() / g.rows()).reversed())
         .limit(cap).collect(Collectors.toList());
   }

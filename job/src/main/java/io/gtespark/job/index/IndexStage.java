@@ -133,10 +133,8 @@ public final class IndexStage implements Stage {
     if (options.isOn("--update")) {
       IndexUpdate update = new IndexUpdate(spark, index, previous, options, name);
       recorded = update.apply();
-      Double limit = options.get("--retrain-if-imbalance") == null ? null
-          : options.getDouble("--retrain-if-imbalance");
       recorded.forEach((k, v) -> metrics.put("update." + k, v));
-      if (limit != null && update.imbalance() > limit) {
+      if (update.willRetrain()) {
         System.out.printf("index --update: imbalance %.4f is above --retrain-if-imbalance %s: building the index "
             + "anew from %s at version %d%n", update.imbalance(), options.get("--retrain-if-imbalance"),
             update.sourceName(), update.sourceVersion());

@@ -74,6 +74,12 @@ final class IndexUpdate {
     return imbalance;
   }
 
+  /** Whether the cells' imbalance after {@link #apply} exceeds {@code --retrain-if-imbalance}. */
+  boolean willRetrain() {
+    String limit = options.get("--retrain-if-imbalance");
+    return limit != null && imbalance > options.getDouble("--retrain-if-imbalance");
+  }
+
   /** Applies the changes and publishes the new manifest; returns what it records. */
   Map<String, Object> apply() {
     long t0 = System.nanoTime();
@@ -117,17 +123,19 @@ final class IndexUpdate {
     if (to > from) {
       counted = merge(changes, columns, lake, vectorsPath, to);
     }
-    // After the MERGE and whether or not there was one: a rerun after a crash between the MERGE
-    // and the manifest still rewrites what the first run left worn.
-    IndexCompaction compaction = new IndexCompaction(spark, vectorsPath);
-    List<IndexCompaction.GroupFiles> files = compaction.groups();
-    List<IndexCompaction.GroupFiles> rewritten = compaction.compact(files, options.getInt("--compact-files"));
-    if (!rewritten.isEmpty()) {
-      files = compaction.groups();
-    }
     CellSizes sizes = CellSizes.of(spark.read().format("delta").load(vectorsPath), lake.cells().nlist());
     int nlist = lake.cells().nlist();
     imbalance = sizes.imbalance();
+    // After the MERGE and whether or not there was one: a rerun after a crash between the MERGE
+    // and the manifest still rewrites what the first run left worn. Not when the cells are about
+    // to be retrained: the new build replaces these files.
+    IndexCompaction compaction = new IndexCompaction(spark, vectorsPath);
+    List<IndexCompaction.GroupFiles> files = compaction.groups();
+    int maxFiles = willRetrain() ? 0 : options.getInt("--compact-files");
+    List<IndexCompaction.GroupFiles> rewritten = compaction.compact(files, maxFiles);
+    if (!rewritten.isEmpty()) {
+      files = compaction.groups();
+    }
     Map<String, Object> recorded = new LinkedHashMap<>();
     manifest.values().forEach((k, v) -> {
       if (!k.equals("format")) {

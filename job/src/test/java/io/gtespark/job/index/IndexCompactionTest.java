@@ -18,7 +18,8 @@ class IndexCompactionTest {
         new GroupFiles(0, 3, 100, 0),   // past 2 files
         new GroupFiles(1, 2, 100, 10),  // at the limit, exactly a tenth deleted: kept
         new GroupFiles(2, 1, 100, 11),  // more than a tenth deleted
-        new GroupFiles(3, 1, 100, 0));
+        new GroupFiles(3, 1, 100, 0),
+        new GroupFiles(4, 1, 0, 5));    // written without statistics: the deleted share is unknown
     assertEquals(List.of(0, 2), picked(groups, 2));
     assertEquals(List.of(), picked(groups, 0), "0: never");
   }
