@@ -576,6 +576,9 @@ class VectorIndexTest extends SharedSparkSession {
     assertEquals(2, gap.exitCode);
     assertTrue(gap.err.contains("change data feed"), gap.err);
     assertEquals("0", manifest(index).get("sourceVersion"), "a refused update records nothing");
+    CommandLineRun negative = index("--update", "--compact-files", "-1", "--output", index);
+    assertEquals(2, negative.exitCode);
+    assertTrue(negative.err.contains("--compact-files must be 0"), negative.err);
 
     String other = feedSource("index-other-source");
     CommandLineRun wrongTable = index("--update", "--input", other, "--output", index);

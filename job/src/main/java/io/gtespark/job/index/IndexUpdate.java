@@ -52,6 +52,10 @@ final class IndexUpdate {
       throw new UsageException("--output " + index + " holds no index to update (no " + IndexManifest.FILE + "). "
           + "Build it first: index --input TABLE --output " + index);
     }
+    if (options.getInt("--compact-files") < 0) {
+      throw new UsageException("--compact-files must be 0 (never rewrite a cell group) or a number of files, not "
+          + options.get("--compact-files") + ".");
+    }
     this.spark = spark;
     this.index = index;
     this.manifest = manifest;
