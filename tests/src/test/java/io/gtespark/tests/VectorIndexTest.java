@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.delta.tables.DeltaTable;
+import io.gtespark.job.cells.CellSizes;
 import io.gtespark.job.index.IndexManifest;
 import io.gtespark.udf.encode.VectorMath;
 import java.nio.file.Files;
@@ -508,6 +509,8 @@ class VectorIndexTest extends SharedSparkSession {
     assertEquals("7", m.get("idsRemoved")); // 6 deleted, 1 without a vector now
     assertEquals(1, m.build(), "an update keeps the build");
     assertEquals(commitsBefore + 1, commits(vectorsTable), "one commit for the whole change set");
+    assertTrue(run.out.contains("sizes from the change feed of versions"), run.out);
+    assertSizesCounted(index);
 
     Dataset<Row> stored = spark.read().format("delta").load(vectorsTable);
     assertEquals(TOPICS * PER_TOPIC + 12 - 7, stored.count());
@@ -629,7 +632,7 @@ class VectorIndexTest extends SharedSparkSession {
   }
 
   @Test
-  void updatesThatWearACellGroupDownAreFollowedByARewriteOfItSortedByCellWithTheSameRows() {
+  void updatesThatWearACellGroupDownAreFollowedByARewriteOfItSortedByCellWithTheSameRows() throws Exception {
     String src = feedSource("index-compact-source");
     String index = path("index-compact");
     assertEquals(0, index("--input", src, "--nlist", "24", "--group-rows", "200", "--output", index).exitCode);
@@ -642,6 +645,7 @@ class VectorIndexTest extends SharedSparkSession {
     CommandLineRun day = index("--update", "--compact-files", "0", "--output", index);
     assertEquals(0, day.exitCode, day.err);
     assertEquals("0", manifest(index).get("groupsCompacted"));
+    assertSizesCounted(index);
     Map<Integer, Long> worn = filesByGroup(vectorsTable);
     long twoFiles = worn.values().stream().filter(n -> n == 2).count();
     assertTrue(twoFiles >= 2, "the new rows reached several groups: " + worn);
@@ -685,6 +689,10 @@ class VectorIndexTest extends SharedSparkSession {
     spark.sql("DELETE FROM delta.`" + src + "` WHERE id % 5 = 0");
     CommandLineRun deletes = index("--update", "--output", index);
     assertEquals(0, deletes.exitCode, deletes.err);
+    // The sizes are carried over the compaction commit before: Delta's feed has no rows for it.
+    assertTrue(deletes.out.contains("sizes from the change feed of versions " + (before + 1) + " to " + (before + 2)),
+        deletes.out);
+    assertSizesCounted(index);
     long share = (groups + 7) / 8;
     assertEquals(String.valueOf(share), manifest(index).get("groupsCompacted"));
     Dataset<Row> added = spark.read().json(String.format("%s/_delta_log/%020d.json", vectorsTable, before + 3))
@@ -694,6 +702,33 @@ class VectorIndexTest extends SharedSparkSession {
     Dataset<Row> stored = spark.read().format("delta").load(vectorsTable);
     assertEquals(0, stored.filter("id % 5 = 0").count());
     assertEquals(String.valueOf(stored.count()), manifest(index).get("rows"));
+
+    // An index from before the sizes were kept: no sizes file and no change feed on its vectors.
+    // The next update counts in full and turns the feed on; the one after follows the feed again.
+    Files.delete(Path.of(vectorsTable).getParent().resolve("_cell_sizes"));
+    Files.deleteIfExists(Path.of(vectorsTable).getParent().resolve("._cell_sizes.crc"));
+    spark.sql("ALTER TABLE delta.`" + vectorsTable + "` SET TBLPROPERTIES (delta.enableChangeDataFeed = false)");
+    spark.sql("DELETE FROM delta.`" + src + "` WHERE id % 7 = 1");
+    CommandLineRun older = index("--update", "--compact-files", "0", "--output", index);
+    assertEquals(0, older.exitCode, older.err);
+    assertTrue(older.out.contains("sizes counted in full: no sizes recorded"), older.out);
+    assertSizesCounted(index);
+    noisyCopies(9500, 30, TOPICS * PER_TOPIC / 30, 0.1, 5).write().format("delta").mode("append").save(src);
+    CommandLineRun next = index("--update", "--compact-files", "0", "--output", index);
+    assertEquals(0, next.exitCode, next.err);
+    assertTrue(next.out.contains("sizes from the change feed"), next.out);
+    assertSizesCounted(index);
+  }
+
+  /** The cell figures the manifest records are those of a count of every row's cell in the vectors table. */
+  private static void assertSizesCounted(String index) {
+    IndexManifest m = manifest(index);
+    long[] perCell = new long[Integer.parseInt(m.get("nlist"))];
+    for (Row r : spark.read().format("delta").load(m.vectors(index)).groupBy("cell").count().collectAsList()) {
+      perCell[r.getInt(0)] = r.getLong(1);
+    }
+    CellSizes.of(perCell).figures().forEach((k, v) -> assertEquals(String.valueOf(v), m.get(k), k));
+    assertEquals(String.valueOf(Arrays.stream(perCell).sum()), m.get("rows"));
   }
 
   private static float[] floats(List<Object> list) {

@@ -35,6 +35,29 @@ public final class CellSizes {
     return of(perCell);
   }
 
+  /**
+   * These sizes with {@code change[c]} rows added to cell c (negative: removed), or null when a cell
+   * would hold fewer than none: the change does not belong to these sizes.
+   */
+  public CellSizes plus(long[] change) {
+    if (change.length != perCell.length) {
+      throw new IllegalArgumentException(change.length + " changes for " + perCell.length + " cells");
+    }
+    long[] after = perCell.clone();
+    for (int c = 0; c < after.length; c++) {
+      after[c] += change[c];
+      if (after[c] < 0) {
+        return null;
+      }
+    }
+    return new CellSizes(after);
+  }
+
+  /** The size of each cell, cell 0 first. */
+  public long[] perCell() {
+    return perCell.clone();
+  }
+
   /** Rows in all cells. */
   public long rows() {
     return rows;

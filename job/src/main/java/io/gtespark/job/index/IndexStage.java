@@ -238,6 +238,9 @@ public final class IndexStage implements Stage {
       // An update deletes and replaces a few rows in most groups: with deletion vectors it marks them
       // and writes only the new rows, instead of rewriting every group file that holds one of them.
       properties.put("delta.enableDeletionVectors", "true");
+      // An update carries the cell sizes forward from the feed of its own commits (CellSizeLedger)
+      // instead of counting every row's cell again.
+      properties.put(CHANGE_FEED, "true");
       // Parquet tries a dictionary for every column chunk first; float vectors never fit one, so the
       // writer hashed 38 million floats to fall back to plain encoding anyway (the sort-and-write job
       // of a 100k build took 8.5 s with it, 5.2 s without; the files are the same size). Delta hands
@@ -264,6 +267,8 @@ public final class IndexStage implements Stage {
       Dataset<Row> written = spark.read().format("delta").load(vectorsPath);
       int nlist = cells.nlist();
       CellSizes sizes = CellSizes.of(written, nlist);
+      CellSizeLedger ledger = new CellSizeLedger(spark, vectorsPath, nlist);
+      ledger.record(ledger.latestVersion(), sizes);
       long distinctIds = written.select(CellAssignment.ID).distinct().count();
       if (distinctIds != sizes.rows()) {
         delete(folder, conf);
@@ -321,6 +326,9 @@ public final class IndexStage implements Stage {
     return rows.repartition(groups, functions.col(CellAssignment.CELL_GROUP))
         .sortWithinPartitions(CellAssignment.CELL_GROUP, CellAssignment.CELL);
   }
+
+  /** The Delta table property that keeps a table's change data feed. */
+  static final String CHANGE_FEED = "delta.enableChangeDataFeed";
 
   /** Parquet's cap on the rows of a row group, which Delta hands its writer from the table's properties. */
   public static final String ROW_GROUP_ROWS = "parquet.block.row.count.limit";

@@ -124,11 +124,13 @@ final class IndexUpdate {
     Dataset<Row> changes = source.changesAfter(from, columns.idCol);
     String vectorsPath = manifest.vectors(index);
     long[] counted = {0, 0};
+    int nlist = lake.cells().nlist();
     if (to > from) {
+      keepChangeFeed(vectorsPath);
       counted = merge(changes, columns, lake, vectorsPath, to);
     }
-    CellSizes sizes = CellSizes.of(spark.read().format("delta").load(vectorsPath), lake.cells().nlist());
-    int nlist = lake.cells().nlist();
+    CellSizeLedger.Count count = new CellSizeLedger(spark, vectorsPath, nlist).current();
+    CellSizes sizes = count.sizes();
     imbalance = sizes.imbalance();
     // After the MERGE and whether or not there was one: a rerun after a crash between the MERGE
     // and the manifest still rewrites what the first run left worn. Not when the cells are about
@@ -160,10 +162,23 @@ final class IndexUpdate {
     recorded.put("vectorFiles", IndexCompaction.files(files));
     IndexManifest.of(recorded).publish(index, conf);
     System.out.printf("index --update: versions %d to %d of %s: %d rows added or changed, %d ids removed; %d cell "
-        + "groups rewritten as one file each (%d files now); %d rows in %d cells, imbalance %.4f (%.1f s)%n", from, to,
-        input, counted[0], counted[1], rewritten.size(), IndexCompaction.files(files), sizes.rows(), nlist, imbalance,
-        (System.nanoTime() - t0) / 1e9);
+        + "groups rewritten as one file each (%d files now); %d rows in %d cells (sizes %s), imbalance %.4f "
+        + "(%.1f s)%n", from, to, input, counted[0], counted[1], rewritten.size(), IndexCompaction.files(files),
+        sizes.rows(), nlist, count.how(), imbalance, (System.nanoTime() - t0) / 1e9);
     return recorded;
+  }
+
+  /**
+   * Turns on the change data feed of an index built before the cell sizes were carried forward
+   * from it ({@link CellSizeLedger}); the builds since write their vectors table with it on.
+   */
+  private void keepChangeFeed(String vectorsPath) {
+    Row detail = DeltaTable.forPath(spark, vectorsPath).detail().first();
+    scala.collection.Map<String, String> properties = detail.getMap(detail.fieldIndex("properties"));
+    scala.Option<String> feed = properties.get(IndexStage.CHANGE_FEED);
+    if (feed.isEmpty() || !"true".equalsIgnoreCase(feed.get())) {
+      spark.sql("ALTER TABLE delta.`" + vectorsPath + "` SET TBLPROPERTIES (" + IndexStage.CHANGE_FEED + " = true)");
+    }
   }
 
   /**

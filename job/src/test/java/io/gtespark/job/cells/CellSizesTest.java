@@ -1,6 +1,8 @@
 package io.gtespark.job.cells;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Map;
@@ -37,5 +39,16 @@ class CellSizesTest {
     assertEquals("0=2,1=1,2-3=2,4-7=2,8-15=1,1024-2047=1",
         CellSizes.of(new long[] {0, 1, 3, 0, 2, 4, 7, 9, 1024}).histogram());
     assertEquals("4-7=4", CellSizes.of(new long[] {5, 5, 5, 5}).histogram());
+  }
+
+  @Test
+  void aChangeAddsAndRemovesRowsPerCellAndOneThatEmptiesACellPastZeroIsRefused() {
+    CellSizes before = CellSizes.of(new long[] {3, 0, 5});
+    CellSizes after = before.plus(new long[] {-3, 2, 1});
+    assertArrayEquals(new long[] {0, 2, 6}, after.perCell());
+    assertEquals(8, after.rows());
+    assertArrayEquals(new long[] {3, 0, 5}, before.perCell(), "the sizes before stay as they were");
+    assertNull(before.plus(new long[] {0, -1, 0}), "a cell cannot lose a row it does not hold");
+    assertThrows(IllegalArgumentException.class, () -> before.plus(new long[] {1, 1}));
   }
 }
