@@ -206,9 +206,21 @@ final class IndexUpdate {
         .unionByName(removed.withColumn(REMOVE, functions.lit(true)), true)
         .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     try {
-      long[] counted = {0, 0};
-      for (Row r : changeSet.groupBy(REMOVE).count().collectAsList()) {
-        counted[r.getBoolean(0) ? 1 : 0] = r.getLong(1);
+      // The ids' range in Spark's own order of the id type (not Java's: strings compare differently).
+      Column id = functions.col(CellAssignment.ID);
+      Row stats = changeSet.agg(functions.sum(functions.when(functions.col(REMOVE), 0L).otherwise(1L)),
+          functions.sum(functions.when(functions.col(REMOVE), 1L).otherwise(0L)), functions.min(id),
+          functions.max(id)).first();
+      long[] counted = {stats.isNullAt(0) ? 0 : stats.getLong(0), stats.isNullAt(1) ? 0 : stats.getLong(1)};
+      Object lowest = stats.get(2);
+      Object highest = stats.get(3);
+      Column t = functions.col("t.`" + CellAssignment.ID + "`");
+      Column matches = t.equalTo(functions.col("s.`" + CellAssignment.ID + "`"));
+      if (lowest != null && highest != null) {
+        // Implied by the equality, but a condition on the target alone is what Delta's data
+        // skipping can test against each file's id statistics: new ids above all the indexed
+        // ones (a growing key) make the MERGE's search for matches skip every existing file.
+        matches = matches.and(t.between(functions.lit(lowest), functions.lit(highest)));
       }
       Map<String, String> all = new LinkedHashMap<>();
       for (String c : routed.columns()) {
@@ -216,9 +228,10 @@ final class IndexUpdate {
       }
       Row detail = DeltaTable.forPath(spark, vectorsPath).detail().first();
       String appId = "gte-index:" + detail.getString(detail.fieldIndex("id"));
+      Column condition = matches;
       new DeltaMerge(spark, vectorsPath, CellAssignment.ID, List.of()).inTransaction(appId, to, () ->
           DeltaTable.forPath(spark, vectorsPath).as("t")
-              .merge(changeSet.as("s"), "t.`" + CellAssignment.ID + "` = s.`" + CellAssignment.ID + "`")
+              .merge(changeSet.as("s"), condition)
               .whenMatched("s." + REMOVE).delete()
               .whenMatched().updateExpr(all)
               .whenNotMatched("NOT s." + REMOVE).insertExpr(all)
