@@ -551,16 +551,22 @@ class VectorIndexTest extends SharedSparkSession {
     Path manifestFile = Path.of(index, IndexManifest.FILE);
     String before = Files.readString(manifestFile);
     String vectorsTable = manifest(index).vectors(index);
+    Path sizesFile = Path.of(vectorsTable).getParent().resolve("_cell_sizes");
+    byte[] sizesBefore = Files.readAllBytes(sizesFile);
     newRows(7000, 7010, 2).write().format("delta").mode("append").save(src);
     spark.sql("DELETE FROM delta.`" + src + "` WHERE id < 3");
     assertEquals(0, index("--update", "--output", index).exitCode);
     long commitsAfter = commits(vectorsTable);
-    // The crash: the MERGE committed, the manifest still names the old source version.
+    // The crash: the MERGE committed; the cell sizes and the manifest are still the build's.
     Files.writeString(manifestFile, before);
     Files.deleteIfExists(Path.of(index, "." + IndexManifest.FILE + ".crc")); // the local file system's checksum
+    Files.write(sizesFile, sizesBefore);
+    Files.deleteIfExists(sizesFile.resolveSibling("._cell_sizes.crc"));
     CommandLineRun rerun = index("--update", "--output", index);
     assertEquals(0, rerun.exitCode, rerun.err);
     assertEquals(commitsAfter, commits(vectorsTable), "the rerun's MERGE was skipped as already committed");
+    assertTrue(rerun.out.contains("sizes from the change feed"), "the committed MERGE counted once: " + rerun.out);
+    assertSizesCounted(index);
     Dataset<Row> stored = spark.read().format("delta").load(vectorsTable);
     assertEquals(TOPICS * PER_TOPIC + 10 - 3, stored.count());
     assertEquals(stored.count(), stored.select("id").distinct().count(), "no row doubled");
