@@ -575,6 +575,45 @@ class VectorIndexTest extends SharedSparkSession {
   }
 
   @Test
+  void anUpdateMatchesStringIdsOverTheirWholeRangeInSparksOrder() {
+    // The MERGE also matches on the change set's id range. The new "doc-\uFF5E" sorts above the
+    // changed "doc-\uD835\uDD18" in Java's UTF-16 order and below it in Spark's UTF-8 order: a
+    // range taken in Java's order would leave the changed row unmatched and index it twice.
+    String bmp = "doc-\uFF5E";
+    String supplementary = "doc-\uD835\uDD18";
+    String src = path("index-string-ids-source");
+    StructType schema = new StructType().add("id", DataTypes.StringType)
+        .add("embedding", DataTypes.createArrayType(DataTypes.FloatType));
+    List<Row> rows = new ArrayList<>();
+    for (long i = 0; i < 300; i++) {
+      rows.add(RowFactory.create(String.format("doc-%04d", i), list(vectors.get(i))));
+    }
+    rows.add(RowFactory.create(supplementary, list(vectors.get(300L))));
+    spark.createDataFrame(rows, schema).limit(0).write().format("delta").save(src);
+    spark.sql("ALTER TABLE delta.`" + src + "` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)");
+    spark.createDataFrame(rows, schema).write().format("delta").mode("append").save(src);
+    String index = path("index-string-ids");
+    assertEquals(0, index("--input", src, "--nlist", "8", "--output", index).exitCode);
+
+    spark.createDataFrame(List.of(RowFactory.create(bmp, list(vectors.get(301L)))), schema)
+        .write().format("delta").mode("append").save(src);
+    spark.sql("UPDATE delta.`" + src + "` SET embedding = transform(embedding, x -> -x) WHERE id = '" + supplementary
+        + "'");
+    spark.sql("DELETE FROM delta.`" + src + "` WHERE id = 'doc-0150'");
+    CommandLineRun run = index("--update", "--output", index);
+    assertEquals(0, run.exitCode, run.err);
+    Dataset<Row> stored = spark.read().format("delta").load(manifest(index).vectors(index));
+    assertEquals(301, stored.count());
+    assertEquals(301, stored.select("id").distinct().count(), "no id indexed twice");
+    assertEquals(0, stored.filter("id = 'doc-0150'").count());
+    float[] want = vectors.get(300L).clone();
+    VectorMath.normalize(want);
+    Row changed = stored.filter(stored.col("id").equalTo(supplementary)).select("vector").first();
+    assertEquals(-want[0], floats(changed.getList(0))[0], 1e-6, "the changed vector replaced the old one");
+    assertEquals(1, stored.filter(stored.col("id").equalTo(bmp)).count());
+  }
+
+  @Test
   void anUpdateRefusesAGapInTheFeedAndAnotherTableAndRetrainsPastTheImbalanceLimit() {
     String noFeed = path("index-nofeed-source");
     spark.read().format("delta").load(source).filter("embedding IS NOT NULL").write().format("delta").save(noFeed);

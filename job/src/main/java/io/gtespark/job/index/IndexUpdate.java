@@ -25,6 +25,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
 
 /**
  * {@code index --update}: brings an index to its Delta source's latest version from the change
@@ -169,6 +170,19 @@ final class IndexUpdate {
   }
 
   /**
+   * Whether ids of this type have a range that a literal can state and Delta keeps statistics of:
+   * whole numbers, decimals, strings, dates and timestamps (not floating point, whose NaN and
+   * -0.0 order apart from how they compare equal, nor nested types).
+   */
+  private static boolean rangeable(org.apache.spark.sql.types.DataType type) {
+    return type.equals(DataTypes.LongType) || type.equals(DataTypes.IntegerType) || type.equals(DataTypes.ShortType)
+        || type.equals(DataTypes.ByteType) || type instanceof org.apache.spark.sql.types.DecimalType
+        || type instanceof org.apache.spark.sql.types.StringType
+        || type instanceof org.apache.spark.sql.types.DateType
+        || type instanceof org.apache.spark.sql.types.TimestampType;
+  }
+
+  /**
    * Turns on the change data feed of an index built before the cell sizes were carried forward
    * from it ({@link CellSizeLedger}); the builds since write their vectors table with it on.
    */
@@ -216,7 +230,7 @@ final class IndexUpdate {
       Object highest = stats.get(3);
       Column t = functions.col("t.`" + CellAssignment.ID + "`");
       Column matches = t.equalTo(functions.col("s.`" + CellAssignment.ID + "`"));
-      if (lowest != null && highest != null) {
+      if (lowest != null && highest != null && rangeable(changeSet.schema().apply(CellAssignment.ID).dataType())) {
         // Implied by the equality, but a condition on the target alone is what Delta's data
         // skipping can test against each file's id statistics: new ids above all the indexed
         // ones (a growing key) make the MERGE's search for matches skip every existing file.
