@@ -589,17 +589,22 @@ class VectorIndexTest extends SharedSparkSession {
       rows.add(RowFactory.create(String.format("doc-%04d", i), list(vectors.get(i))));
     }
     rows.add(RowFactory.create(supplementary, list(vectors.get(300L))));
-    spark.createDataFrame(rows, schema).limit(0).write().format("delta").save(src);
-    spark.sql("ALTER TABLE delta.`" + src + "` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)");
-    spark.createDataFrame(rows, schema).write().format("delta").mode("append").save(src);
+    spark.createDataFrame(rows, schema).write().format("delta").option("delta.enableChangeDataFeed", "true")
+        .save(src);
     String index = path("index-string-ids");
     assertEquals(0, index("--input", src, "--nlist", "8", "--output", index).exitCode);
 
-    spark.createDataFrame(List.of(RowFactory.create(bmp, list(vectors.get(301L)))), schema)
-        .write().format("delta").mode("append").save(src);
-    spark.sql("UPDATE delta.`" + src + "` SET embedding = transform(embedding, x -> -x) WHERE id = '" + supplementary
-        + "'");
-    spark.sql("DELETE FROM delta.`" + src + "` WHERE id = 'doc-0150'");
+    // One commit: the new id, the changed vector, a deleted id.
+    float[] turned = vectors.get(300L).clone();
+    for (int d = 0; d < DIM; d++) {
+      turned[d] = -turned[d];
+    }
+    spark.createDataFrame(List.of(RowFactory.create(bmp, list(vectors.get(301L)), false),
+            RowFactory.create(supplementary, list(turned), false), RowFactory.create("doc-0150", null, true)),
+            schema.add("gone", DataTypes.BooleanType)).createOrReplaceTempView("string_id_changes");
+    spark.sql("MERGE INTO delta.`" + src + "` t USING string_id_changes s ON t.id = s.id "
+        + "WHEN MATCHED AND s.gone THEN DELETE WHEN MATCHED THEN UPDATE SET embedding = s.embedding "
+        + "WHEN NOT MATCHED THEN INSERT (id, embedding) VALUES (s.id, s.embedding)");
     CommandLineRun run = index("--update", "--output", index);
     assertEquals(0, run.exitCode, run.err);
     Dataset<Row> stored = spark.read().format("delta").load(manifest(index).vectors(index));
