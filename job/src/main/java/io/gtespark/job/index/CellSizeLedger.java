@@ -7,9 +7,6 @@ import java.io.DataOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileContext;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -111,18 +108,17 @@ final class CellSizeLedger {
 
   /** Records {@code sizes} as the table's at {@code version}: written beside the file, then renamed over it. */
   void record(long version, CellSizes sizes) {
-    Path staged = new Path(file.getParent(), "." + FILE + ".staged");
     try {
-      FileSystem fs = staged.getFileSystem(conf);
-      try (DataOutputStream out = fs.create(staged, true)) {
-        out.writeInt(MAGIC);
-        out.writeLong(version);
-        out.writeInt(nlist);
-        for (long n : sizes.perCell()) {
-          out.writeLong(n);
+      IndexManifest.replace(file, conf, staged -> {
+        try (DataOutputStream out = staged.getFileSystem(conf).create(staged, true)) {
+          out.writeInt(MAGIC);
+          out.writeLong(version);
+          out.writeInt(nlist);
+          for (long n : sizes.perCell()) {
+            out.writeLong(n);
+          }
         }
-      }
-      FileContext.getFileContext(file.toUri(), conf).rename(staged, file, Options.Rename.OVERWRITE);
+      });
     } catch (IOException e) {
       throw new IllegalStateException("Cannot record the cell sizes of " + vectorsPath + " in " + file + ": "
           + e.getMessage(), e);

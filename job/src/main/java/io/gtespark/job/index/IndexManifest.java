@@ -93,12 +93,25 @@ public final class IndexManifest {
    */
   void publish(String index, Configuration conf) {
     Path target = new Path(index, FILE);
-    Path staged = new Path(index, "." + FILE + ".staged");
-    OutputIdentity.writeJson(staged, values, conf);
     try {
-      FileContext.getFileContext(target.toUri(), conf).rename(staged, target, Options.Rename.OVERWRITE);
+      replace(target, conf, staged -> OutputIdentity.writeJson(staged, values, conf));
     } catch (IOException e) {
       throw new IllegalStateException("Cannot make " + target + " current: " + e.getMessage(), e);
     }
+  }
+
+  /** Writes a file's new content to the path it is given. */
+  interface StagedWrite {
+    void to(Path staged) throws IOException;
+  }
+
+  /**
+   * Replaces {@code target} in one step: the new content is written beside it
+   * ({@code .NAME.staged}), then renamed over it, so a reader sees the old file or the new one.
+   */
+  static void replace(Path target, Configuration conf, StagedWrite write) throws IOException {
+    Path staged = new Path(target.getParent(), "." + target.getName() + ".staged");
+    write.to(staged);
+    FileContext.getFileContext(target.toUri(), conf).rename(staged, target, Options.Rename.OVERWRITE);
   }
 }

@@ -127,7 +127,6 @@ final class IndexUpdate {
     long[] counted = {0, 0};
     int nlist = lake.cells().nlist();
     if (to > from) {
-      keepChangeFeed(vectorsPath);
       counted = merge(changes, columns, lake, vectorsPath, to);
     }
     CellSizeLedger.Count count = new CellSizeLedger(spark, vectorsPath, nlist).current();
@@ -186,8 +185,7 @@ final class IndexUpdate {
    * Turns on the change data feed of an index built before the cell sizes were carried forward
    * from it ({@link CellSizeLedger}); the builds since write their vectors table with it on.
    */
-  private void keepChangeFeed(String vectorsPath) {
-    Row detail = DeltaTable.forPath(spark, vectorsPath).detail().first();
+  private void keepChangeFeed(String vectorsPath, Row detail) {
     scala.collection.Map<String, String> properties = detail.getMap(detail.fieldIndex("properties"));
     scala.Option<String> feed = properties.get(IndexStage.CHANGE_FEED);
     if (feed.isEmpty() || !"true".equalsIgnoreCase(feed.get())) {
@@ -241,6 +239,7 @@ final class IndexUpdate {
         all.put("`" + c + "`", "s.`" + c + "`");
       }
       Row detail = DeltaTable.forPath(spark, vectorsPath).detail().first();
+      keepChangeFeed(vectorsPath, detail);
       String appId = "gte-index:" + detail.getString(detail.fieldIndex("id"));
       Column condition = matches;
       new DeltaMerge(spark, vectorsPath, CellAssignment.ID, List.of()).inTransaction(appId, to, () ->
