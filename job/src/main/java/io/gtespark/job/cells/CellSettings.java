@@ -13,6 +13,13 @@ public final class CellSettings implements Serializable {
    * (docs/benchmarks.md).
    */
   static final int INDEX_CELLS_PER_PROBE = 32;
+  /**
+   * Past 4,096 cells (about a million rows) an index's default probes grow as twice the square
+   * root of its cells, where nlist/32 and 2 sqrt(nlist) meet: twice pgvector's starting point for
+   * IVF probes (sqrt of the lists). A share of the cells would make a query score rows in
+   * proportion to the table (31 million of a billion at nlist/32); this grows as rows^(3/4).
+   */
+  static final int INDEX_PROBES_PER_ROOT = 2;
   final int nlist;
   final int nprobe;
   final int trainSample;
@@ -44,8 +51,9 @@ public final class CellSettings implements Serializable {
 
   /**
    * Cells a query probes in an index of {@code nlist} cells: the setting, else the larger of 24
-   * and nlist/32. An index's cells grow with its rows (about 4 sqrt(rows)), so a fixed count is
-   * an ever smaller share of them; a share keeps the cells read in step with the index.
+   * and the smaller of nlist/32 and 2 sqrt(nlist). An index's cells grow with its rows (about 4
+   * sqrt(rows)): a fixed count would be an ever smaller share of them, and a fixed share would
+   * read an ever larger part of the table a query.
    */
   public int probesOfIndex(int nlist) {
     return probesOfIndex(nprobe, nlist);
@@ -53,7 +61,9 @@ public final class CellSettings implements Serializable {
 
   /** {@link #probesOfIndex(int)} for an {@code nprobe} setting (0: auto). */
   public static int probesOfIndex(int nprobe, int nlist) {
-    int auto = Math.max(DEFAULT_NPROBE, (nlist + INDEX_CELLS_PER_PROBE - 1) / INDEX_CELLS_PER_PROBE);
+    int share = (nlist + INDEX_CELLS_PER_PROBE - 1) / INDEX_CELLS_PER_PROBE;
+    int root = (int) Math.ceil(INDEX_PROBES_PER_ROOT * Math.sqrt(nlist));
+    int auto = Math.max(DEFAULT_NPROBE, Math.min(share, root));
     return Math.max(1, Math.min(nprobe > 0 ? nprobe : auto, nlist));
   }
 
