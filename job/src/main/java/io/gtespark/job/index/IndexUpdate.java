@@ -198,8 +198,24 @@ final class IndexUpdate {
    * upserted by id, the deleted ids and the rows that lost their vector removed. Returns {rows
    * upserted, ids removed} as the change set counted them.
    */
-  private long[] merge(Dataset<Row> changes, IndexStage.SourceColumns columns, LakeIndex lake, String vectorsPath,
+  private long[] merge(Dataset<Row> feed, IndexStage.SourceColumns columns, LakeIndex lake, String vectorsPath,
       long to) {
+    // The feed is read once. The routed rows and the removed ids each read it (and so does the
+    // check of the vectors' length, for a source that records no model), and reading it opens
+    // every source file that a delete or update touched: Delta derives those changes from the
+    // files and their deletion vectors, so a change spread over the table read the whole table
+    // each time. What is kept is the change set only.
+    Dataset<Row> changes = feed.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    try {
+      return mergeOnce(changes, columns, lake, vectorsPath, to);
+    } finally {
+      changes.unpersist(false);
+    }
+  }
+
+  /** {@link #merge} of a change set read once. */
+  private long[] mergeOnce(Dataset<Row> changes, IndexStage.SourceColumns columns, LakeIndex lake,
+      String vectorsPath, long to) {
     List<String> carried = new java.util.ArrayList<>(columns.carried);
     carried.add(DeltaSource.DELETED);
     VectorTable view = VectorTable.of(spark, changes, sourceName(), columns.idCol, columns.vectorCol, null, carried,
