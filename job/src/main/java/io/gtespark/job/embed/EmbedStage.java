@@ -161,8 +161,13 @@ public final class EmbedStage implements Stage {
     // A sliced run over a Delta table whose files hold its rows reads them as files, so that each
     // slice reads only its own files (Delta's scan reads every file whatever the filter).
     boolean deltaAsFiles = delta != null && !stream && since == null && slicing.enabled() && delta.readableAsFiles();
+    // A change feed is kept once read: the rows to embed or update and the ids to delete each read
+    // it, and Delta reads the feed of a delete or update made with deletion vectors back from every
+    // file it touched, so changes spread over a table would read the table once per use.
+    Dataset<Row> feed = since == null ? null
+        : delta.changesAfter(since, idCol).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> input = stream ? streamPlan.read()
-        : since != null ? delta.changesAfter(since, idCol)
+        : feed != null ? feed
         : deltaAsFiles ? delta.files()
         : delta != null ? delta.snapshot() : TableReader.read(spark, options.get("--input"), inputFormat);
     List<String> partitionBy = stream ? partitionsOfStream(options) : options.getAll("--partition-by").isEmpty()
@@ -228,6 +233,9 @@ public final class EmbedStage implements Stage {
     } finally {
       if (progress != null) {
         spark.sparkContext().removeSparkListener(progress);
+      }
+      if (feed != null) {
+        feed.unpersist(false);
       }
     }
     if (committed.metricsWritten) {
