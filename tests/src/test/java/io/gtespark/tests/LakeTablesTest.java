@@ -249,18 +249,12 @@ class LakeTablesTest extends SharedSparkSession {
   @Test
   void aChangeFeedIsReadOnceWhenADeleteTouchedEveryFile() throws Exception {
     String source = path("cdf-wide-source");
-    org.apache.spark.sql.Dataset<Row> rows = spark.read().json(partitionedJson("cdf-wide-json", "")).drop("day")
-        .withColumn("body", org.apache.spark.sql.functions.expr(
-            "concat_ws('', transform(sequence(1, 100), i -> sha2(concat(id, '-', i), 256)))"));
-    rows.limit(0).write().format("delta").save(source);
-    spark.sql("ALTER TABLE delta.`" + source + "` SET TBLPROPERTIES (delta.enableChangeDataFeed = true, "
-        + "delta.enableDeletionVectors = true)");
-    rows.repartition(4).write().format("delta").mode("append").save(source);
+    long sourceBytes = DeletionVectorSource.write(spark,
+        spark.read().json(partitionedJson("cdf-wide-json", "")).drop("day"), source, 4);
     String out = path("cdf-wide-vectors");
     String[] merge = {"embed", "--input", source, "--format", "delta", "--text-col", "text", "--id-col", "id",
         "--drop", "body", "--output", out, "--output-format", "delta", "--mode", "merge"};
     embed(merge);
-    long sourceBytes = io.delta.tables.DeltaTable.forPath(spark, source).detail().first().<Long>getAs("sizeInBytes");
     spark.sql("DELETE FROM delta.`" + source + "` WHERE id % 10 = 3"); // rows in every file
 
     embed(Stream.concat(Arrays.stream(merge), Stream.of("--since-version", "1")).toArray(String[]::new));

@@ -553,16 +553,10 @@ class VectorIndexTest extends SharedSparkSession {
   @Test
   void anUpdateReadsTheChangeFeedOnceWhenADeleteTouchedEveryFile() {
     String src = path("index-wide-source");
-    Dataset<Row> base = spark.read().format("delta").load(source).filter("embedding IS NOT NULL")
-        .withColumn("body", org.apache.spark.sql.functions.expr(
-            "concat_ws('', transform(sequence(1, 100), i -> sha2(concat(id, '-', i), 256)))"));
-    base.limit(0).write().format("delta").save(src);
-    spark.sql("ALTER TABLE delta.`" + src + "` SET TBLPROPERTIES (delta.enableChangeDataFeed = true, "
-        + "delta.enableDeletionVectors = true)");
-    base.repartition(6).write().format("delta").mode("append").save(src);
+    long sourceBytes = DeletionVectorSource.write(spark,
+        spark.read().format("delta").load(source).filter("embedding IS NOT NULL"), src, 6);
     String index = path("index-wide");
     assertEquals(0, index("--input", src, "--nlist", "12", "--output", index).exitCode);
-    long sourceBytes = DeltaTable.forPath(spark, src).detail().first().<Long>getAs("sizeInBytes");
     spark.sql("DELETE FROM delta.`" + src + "` WHERE id % 40 = 7"); // rows in every file
 
     CommandLineRun run = index("--update", "--output", index);
