@@ -66,8 +66,8 @@ public final class BenchStage implements Stage {
             "an index (folder or catalog name): its layout against Delta's clustering by cell and by cell group, "
             + "in files and bytes read for the cells that 1, 10 and 1,000 queries probe"),
         OptionSpec.optional("--nprobe", "spark.gte.bench.nprobe", "auto",
-            "cells each query of the --index comparison probes: auto (what similarity --index probes: the larger of "
-            + CellSettings.DEFAULT_NPROBE + " and the index's nlist/32, at most 2 x sqrt(nlist)) or a number"),
+            "cells each query of the --index comparison probes: auto (what similarity --index probes: "
+            + CellSettings.INDEX_AUTO_PROBES + ") or a number"),
         OptionSpec.optional("--k", "spark.gte.bench.k", "50", "clusters of the --vectors comparison"),
         OptionSpec.optional("--max-iter", "spark.gte.bench.maxIter", "20", "iterations of the --vectors comparison"),
         OptionSpec.optional("--seed", "spark.gte.bench.seed", "42", "seed of the --vectors comparison"),

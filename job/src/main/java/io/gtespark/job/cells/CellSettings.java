@@ -20,6 +20,9 @@ public final class CellSettings implements Serializable {
    * proportion to the table (31 million of a billion at nlist/32); this grows as rows^(3/4).
    */
   static final int INDEX_PROBES_PER_ROOT = 2;
+  /** {@link #probesOfIndex(int, int)}'s automatic count in words, for the options' help. */
+  public static final String INDEX_AUTO_PROBES = "the larger of " + DEFAULT_NPROBE + " and the index's nlist/"
+      + INDEX_CELLS_PER_PROBE + ", at most " + INDEX_PROBES_PER_ROOT + " x sqrt(nlist)";
   final int nlist;
   final int nprobe;
   final int trainSample;

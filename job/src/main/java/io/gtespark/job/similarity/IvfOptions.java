@@ -21,8 +21,7 @@ public final class IvfOptions {
             "cells of " + what + ": auto (about 4 x sqrt(corpus rows)) or a number"),
         OptionSpec.optional("--nprobe", prefix + ".nprobe", "auto",
             "cells each query searches with " + what + ": auto (" + CellSettings.DEFAULT_NPROBE + "; in an index "
-            + "the larger of " + CellSettings.DEFAULT_NPROBE + " and its nlist/32, at most 2 x sqrt(nlist)) or a "
-            + "number (more: better recall, slower)"),
+            + CellSettings.INDEX_AUTO_PROBES + ") or a number (more: better recall, slower)"),
         OptionSpec.optional("--train-sample", prefix + ".trainSample", "auto",
             "corpus rows the cells are trained on: auto (40 per cell, at least 10,000) or a number"),
         OptionSpec.optional("--train-iter", prefix + ".trainIter", "3",
